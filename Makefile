@@ -1,0 +1,51 @@
+# mediajobs: `make run` (the main job) and `make test` (the tests) on a fresh
+# machine; both install what they need first (hack/install-deps.sh,
+# hack/build-binaries.sh), and a second run reuses what is there.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN_PATH = $(shell python3 hack/cluster.py bin-path)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help deps binaries crds lint unit integration test run cluster-up cluster-down clean
+
+help:
+	@echo "make run           start the local cluster, install the CRDs, apply the examples"
+	@echo "make test          lint + unit + integration tests (real local control plane)"
+	@echo "make crds          regenerate crds/ from the pydantic models"
+	@echo "make cluster-up    start the local cluster (hack/cluster.py)"
+	@echo "make cluster-down  stop it"
+
+deps:
+	@bash hack/install-deps.sh
+
+binaries:
+	@bash hack/build-binaries.sh
+
+crds: deps
+	$(VENV)/bin/mediajobs crds --out crds
+
+lint: deps
+	$(VENV)/bin/ruff check operator tests hack
+	$(VENV)/bin/ruff format --check operator tests hack
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+unit: deps
+	$(PY) -m pytest tests/unit -q
+
+integration: deps binaries
+	PATH="$(BIN_PATH):$$PATH" $(PY) -m pytest tests/integration -q
+
+test: deps binaries lint
+	PATH="$(BIN_PATH):$$PATH" $(PY) -m pytest tests -q
+
+cluster-up: deps binaries
+	python3 hack/cluster.py up
+
+cluster-down:
+	python3 hack/cluster.py down
+
+run: deps binaries
+	PATH="$(BIN_PATH):$$PATH" bash hack/run.sh

@@ -1,0 +1,446 @@
+#!/usr/bin/env python3
+"""A real local Kubernetes control plane on 127.0.0.1, with KWOK nodes.
+
+    python3 hack/cluster.py up      # build (cached) binaries, start, wait until ready
+    python3 hack/cluster.py down    # stop exactly what `up` started, remove its state
+    python3 hack/cluster.py status
+
+Everything lives under one state folder (default: .cluster/ in the repository,
+or $MEDIAJOBS_CLUSTER_DIR): certificates, the admin kubeconfig, logs, etcd's data
+and one pid file per process. `down` stops the processes named in those pid files
+and nothing else. Servers bind to 127.0.0.1 only.
+
+Nodes are KWOK's: two CPU nodes and one GPU node advertising nvidia.com/gpu: 2.
+KWOK's stages (hack/kwok/stages.yaml) take a pod to Running and then to
+Succeeded, so the real Job controller completes Jobs. A pod can ask for another
+ending through annotations (see stages.yaml): how long it runs, its exit code
+and its termination message.
+
+Standard library only: it runs before the project's virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+HOST = "127.0.0.1"
+# Fixed ports keep logs and kubeconfigs readable; MEDIAJOBS_CLUSTER_PORT_BASE moves them all.
+PORT_BASE = int(os.environ.get("MEDIAJOBS_CLUSTER_PORT_BASE", "26400"))
+ETCD_CLIENT, ETCD_PEER, APISERVER = PORT_BASE, PORT_BASE + 1, PORT_BASE + 2
+CONTROLLER_MANAGER, SCHEDULER, KWOK = PORT_BASE + 3, PORT_BASE + 4, PORT_BASE + 5
+SERVICE_CIDR = "10.96.0.0/16"
+# Order matters: each depends on the ones before; `down` stops them in reverse.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def log(msg: str) -> None:
+    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
+
+
+def read_versions() -> dict[str, str]:
+    versions = {}
+    for raw in (HERE / "versions.env").read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            versions[key] = value
+    return versions
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mediajobs" / "bin"
+
+
+def bin_dirs() -> dict[str, Path]:
+    v = read_versions()
+    root = cache_dir()
+    return {
+        "etcd": root / f"etcd-{v['ETCD_VERSION']}",
+        "kubernetes": root / f"kubernetes-{v['K8S_VERSION']}",
+        "kwok": root / f"kwok-{v['KWOK_VERSION']}",
+        "helm": root / f"helm-{v['HELM_VERSION']}",
+    }
+
+
+def binary(name: str) -> str:
+    dirs = bin_dirs()
+    folder = {"etcd": dirs["etcd"], "kwok": dirs["kwok"], "helm": dirs["helm"]}.get(
+        name, dirs["kubernetes"]
+    )
+    return str(folder / name)
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("MEDIAJOBS_CLUSTER_DIR", REPO / ".cluster")).resolve()
+
+
+class Cluster:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pki = root / "pki"
+        self.logs = root / "logs"
+        self.pids = root / "pids"
+        self.kubeconfig = root / "kubeconfig"
+        self.token_file = self.pki / "admin.token"
+        # What this invocation started: its liveness is poll(), not /proc (which,
+        # between fork and exec, still shows the Python parent's command line).
+        self.started: dict[str, subprocess.Popen[bytes]] = {}
+
+    # ---- certificates and credentials -------------------------------------------------
+
+    def _openssl(self, *args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    def make_pki(self) -> None:
+        if (self.pki / "apiserver.crt").exists():
+            return
+        self.pki.mkdir(parents=True, exist_ok=True)
+        p = self.pki
+        self._openssl("genrsa", "-out", str(p / "ca.key"), "2048")
+        self._openssl(
+            "req", "-x509", "-new", "-nodes", "-key", str(p / "ca.key"), "-days", "3650",
+            "-subj", "/CN=mediajobs-local-ca", "-out", str(p / "ca.crt"),
+        )  # fmt: skip
+        self._openssl("genrsa", "-out", str(p / "apiserver.key"), "2048")
+        self._openssl(
+            "req", "-new", "-key", str(p / "apiserver.key"), "-subj", "/CN=kube-apiserver",
+            "-out", str(p / "apiserver.csr"),
+        )  # fmt: skip
+        sans = (
+            "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,"
+            "DNS:kubernetes.default,DNS:kubernetes.default.svc,"
+            "DNS:kubernetes.default.svc.cluster.local"
+        )
+        (p / "san.ext").write_text(sans + "\n")
+        self._openssl(
+            "x509", "-req", "-in", str(p / "apiserver.csr"), "-CA", str(p / "ca.crt"),
+            "-CAkey", str(p / "ca.key"), "-CAcreateserial", "-days", "3650",
+            "-extfile", str(p / "san.ext"), "-out", str(p / "apiserver.crt"),
+        )  # fmt: skip
+        self._openssl("genrsa", "-out", str(p / "sa.key"), "2048")
+        self._openssl("rsa", "-in", str(p / "sa.key"), "-pubout", "-out", str(p / "sa.pub"))
+        token = os.urandom(24).hex()
+        self.token_file.write_text(token)
+        # token,user,uid,"group": the admin is in system:masters, as kubeadm's admin is.
+        (p / "tokens.csv").write_text(f'{token},admin,admin,"system:masters"\n')
+        for key in p.glob("*.key"):
+            key.chmod(0o600)
+
+    def write_kubeconfig(self) -> None:
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "mediajobs-local",
+                    "cluster": {
+                        "server": f"https://{HOST}:{APISERVER}",
+                        "certificate-authority": str(self.pki / "ca.crt"),
+                    },
+                }
+            ],
+            "users": [{"name": "admin", "user": {"token": self.token_file.read_text()}}],
+            "contexts": [
+                {
+                    "name": "mediajobs-local",
+                    "context": {"cluster": "mediajobs-local", "user": "admin"},
+                }
+            ],
+            "current-context": "mediajobs-local",
+        }
+        self.kubeconfig.write_text(json.dumps(config, indent=2))
+        self.kubeconfig.chmod(0o600)
+
+    # ---- processes ------------------------------------------------------------------
+
+    def argv(self, name: str) -> list[str]:
+        p, kc = self.pki, str(self.kubeconfig)
+        if name == "etcd":
+            return [
+                binary("etcd"),
+                f"--data-dir={self.root / 'etcd'}",
+                f"--listen-client-urls=http://{HOST}:{ETCD_CLIENT}",
+                f"--advertise-client-urls=http://{HOST}:{ETCD_CLIENT}",
+                f"--listen-peer-urls=http://{HOST}:{ETCD_PEER}",
+                f"--initial-advertise-peer-urls=http://{HOST}:{ETCD_PEER}",
+                f"--initial-cluster=default=http://{HOST}:{ETCD_PEER}",
+                "--unsafe-no-fsync",  # a test cluster: speed over durability
+                "--quota-backend-bytes=4294967296",
+                "--log-level=warn",
+            ]
+        if name == "kube-apiserver":
+            return [
+                binary("kube-apiserver"),
+                f"--etcd-servers=http://{HOST}:{ETCD_CLIENT}",
+                f"--bind-address={HOST}",
+                f"--advertise-address={HOST}",
+                f"--secure-port={APISERVER}",
+                f"--tls-cert-file={p / 'apiserver.crt'}",
+                f"--tls-private-key-file={p / 'apiserver.key'}",
+                f"--client-ca-file={p / 'ca.crt'}",
+                f"--token-auth-file={p / 'tokens.csv'}",
+                "--authorization-mode=Node,RBAC",
+                "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,"
+                "LimitRanger,ResourceQuota,Priority,DefaultTolerationSeconds",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                f"--service-account-key-file={p / 'sa.pub'}",
+                f"--service-account-signing-key-file={p / 'sa.key'}",
+                f"--service-account-issuer=https://{HOST}:{APISERVER}",
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
+                "--allow-privileged=false",
+                "--max-requests-inflight=1000",
+                "--max-mutating-requests-inflight=500",
+                "--v=0",
+            ]
+        if name == "kube-controller-manager":
+            return [
+                binary("kube-controller-manager"),
+                f"--kubeconfig={kc}",
+                f"--authentication-kubeconfig={kc}",
+                f"--authorization-kubeconfig={kc}",
+                f"--bind-address={HOST}",
+                f"--secure-port={CONTROLLER_MANAGER}",
+                # All controllers: a narrow list misses root-ca-certificate-publisher,
+                # and every pod with a service-account volume then hangs.
+                "--controllers=*",
+                f"--service-account-private-key-file={p / 'sa.key'}",
+                f"--root-ca-file={p / 'ca.crt'}",
+                "--use-service-account-credentials=false",
+                "--leader-elect=false",
+                "--kube-api-qps=500",
+                "--kube-api-burst=1000",
+                "--concurrent-job-syncs=20",
+                "--concurrent-gc-syncs=20",
+                "--v=0",
+            ]
+        if name == "kube-scheduler":
+            return [
+                binary("kube-scheduler"),
+                f"--kubeconfig={kc}",
+                f"--authentication-kubeconfig={kc}",
+                f"--authorization-kubeconfig={kc}",
+                f"--bind-address={HOST}",
+                f"--secure-port={SCHEDULER}",
+                "--leader-elect=false",
+                "--kube-api-qps=500",
+                "--kube-api-burst=1000",
+                "--v=0",
+            ]
+        if name == "kwok":
+            return [
+                binary("kwok"),
+                f"--kubeconfig={kc}",
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                f"--server-address={HOST}:{KWOK}",
+                "--node-ip=10.0.0.1",
+                "--cidr=10.0.0.0/16",
+                f"--config={HERE / 'kwok' / 'stages.yaml'}",
+                "--v=ERROR",
+            ]
+        raise ValueError(name)
+
+    def pid_file(self, name: str) -> Path:
+        return self.pids / f"{name}.pid"
+
+    def running_pid(self, name: str) -> int | None:
+        """The pid in NAME's pid file, if that process is alive and is still ours."""
+        path = self.pid_file(name)
+        if not path.exists():
+            return None
+        pid = int(path.read_text().strip())
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            return None
+        if not cmdline or Path(cmdline[0].decode()).name != name:
+            return None  # the pid was reused by something else: not ours to touch
+        return pid
+
+    def start(self, name: str) -> None:
+        if self.running_pid(name):
+            log(f"{name}: already running")
+            return
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.pids.mkdir(parents=True, exist_ok=True)
+        out = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            self.argv(name),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives this script; `down` stops it by pid
+            cwd=self.root,
+        )
+        self.started[name] = proc
+        self.pid_file(name).write_text(f"{proc.pid}\n")
+        log(f"{name}: started (pid {proc.pid}, log {self.logs / (name + '.log')})")
+
+    def stop(self, name: str, grace: float = 10.0) -> None:
+        pid = self.running_pid(name)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and self.running_pid(name):
+                time.sleep(0.1)
+            if self.running_pid(name):
+                os.kill(pid, signal.SIGKILL)
+                while self.running_pid(name):
+                    time.sleep(0.05)
+            log(f"{name}: stopped (pid {pid})")
+        proc = self.started.pop(name, None)
+        if proc is not None:
+            proc.wait()  # reap our child
+        self.pid_file(name).unlink(missing_ok=True)
+
+    # ---- readiness --------------------------------------------------------------------
+
+    def _ssl(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
+
+    def api(self, path: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            f"https://{HOST}:{APISERVER}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={
+                "Authorization": f"Bearer {self.token_file.read_text()}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, context=self._ssl(), timeout=5) as resp:  # noqa: S310
+                raw = resp.read()
+                code = resp.status
+        except urllib.error.HTTPError as err:
+            raw, code = err.read(), err.code
+        try:
+            return code, json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            return code, {"raw": raw.decode(errors="replace")}
+
+    def wait(self, what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            for name, proc in self.started.items():
+                if proc.poll() is not None:
+                    tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+                    raise SystemExit(f"{name} exited while waiting for {what}:\n{tail}")
+            try:
+                if check():
+                    return
+            except (OSError, urllib.error.URLError) as err:
+                last = err
+            time.sleep(0.2)
+        raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what} ({last})")
+
+    def ready(self) -> bool:
+        return self.api("/readyz")[0] == 200
+
+    def nodes_ready(self, names: list[str]) -> bool:
+        code, body = self.api("/api/v1/nodes")
+        if code != 200:
+            return False
+        ready = {
+            n["metadata"]["name"]
+            for n in body.get("items", [])
+            if any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in n.get("status", {}).get("conditions", [])
+            )
+        }
+        return set(names) <= ready
+
+    def default_service_account(self) -> bool:
+        return self.api("/api/v1/namespaces/default/serviceaccounts/default")[0] == 200
+
+    def apply_nodes(self) -> list[str]:
+        nodes = json.loads((HERE / "kwok" / "nodes.json").read_text())
+        for node in nodes:
+            code, body = self.api("/api/v1/nodes", "POST", node)
+            if code not in (201, 409):
+                raise SystemExit(f"creating node {node['metadata']['name']}: {code} {body}")
+        return [n["metadata"]["name"] for n in nodes]
+
+    # ---- commands ---------------------------------------------------------------------
+
+    def up(self) -> None:
+        t0 = time.monotonic()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.make_pki()
+        self.write_kubeconfig()
+        self.start("etcd")
+        self.start("kube-apiserver")
+        self.wait("the API server", self.ready)
+        self.start("kube-controller-manager")
+        self.start("kube-scheduler")
+        self.start("kwok")
+        names = self.apply_nodes()
+        self.wait("the KWOK nodes to be Ready", lambda: self.nodes_ready(names))
+        self.wait("the default service account", self.default_service_account)
+        log(f"ready in {time.monotonic() - t0:.1f} s; KUBECONFIG={self.kubeconfig}")
+
+    def down(self) -> None:
+        for name in reversed(COMPONENTS):
+            self.stop(name)
+        for sub in ("etcd", "pids"):
+            shutil.rmtree(self.root / sub, ignore_errors=True)
+        log(f"stopped; logs kept in {self.logs}")
+
+    def status(self) -> int:
+        alive = {name: self.running_pid(name) for name in COMPONENTS}
+        for name, pid in alive.items():
+            print(f"{name:24} {'running, pid ' + str(pid) if pid else 'stopped'}")
+        return 0 if all(alive.values()) else 1
+
+
+def ensure_binaries() -> None:
+    subprocess.run(["bash", str(HERE / "build-binaries.sh")], check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("command", choices=["up", "down", "status", "kubeconfig", "bin-path"])
+    args = parser.parse_args()
+    cluster = Cluster(state_dir())
+    if args.command == "up":
+        ensure_binaries()
+        try:
+            cluster.up()
+        except BaseException:
+            log("start failed: stopping what was started")
+            cluster.down()
+            raise
+        return 0
+    if args.command == "down":
+        cluster.down()
+        return 0
+    if args.command == "kubeconfig":
+        print(cluster.kubeconfig)
+        return 0
+    if args.command == "bin-path":
+        print(":".join(str(d) for d in bin_dirs().values()))
+        return 0
+    return cluster.status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

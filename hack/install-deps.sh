@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what `make` needs, idempotently: Debian packages, uv, the Python
+# virtualenv from uv.lock. A second run only checks (a few seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[install-deps] %s\n' "$*" >&2; }
+
+UV_VERSION=0.13.8
+DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates)
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt-get install ${missing[*]}"
+  sudo_ apt-get update -qq
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The distribution's redis-server unit may have started a server on 6379; tests
+# start their own on a free port and never rely on it.
+
+command -v go >/dev/null || { say "Go is required to build the cluster binaries (hack/build-binaries.sh)"; exit 1; }
+
+tools=${XDG_CACHE_HOME:-$HOME/.cache}/mediajobs/tools/uv-$UV_VERSION
+# The marker is written last, so an interrupted install is redone, not trusted.
+if [ ! -f "$tools/.complete" ]; then
+  say "installing uv $UV_VERSION into $tools"
+  rm -rf "$tools"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install -q "uv==$UV_VERSION"
+  touch "$tools/.complete"
+fi
+export UV_PYTHON_DOWNLOADS=never
+"$tools/bin/uv" sync --frozen --quiet --python python3.11

@@ -1,0 +1,113 @@
+"""Shared API vocabulary: the group, the enums and the camelCase base model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.alias_generators import to_camel
+
+GROUP = "mediajobs.dev"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+JsonDict = dict[str, JsonValue]
+
+
+def rule(expression: str, message: str, field_path: str | None = None) -> JsonDict:
+    """One CEL validation rule (``x-kubernetes-validations`` entry)."""
+    out: JsonDict = {"rule": expression, "message": message}
+    if field_path is not None:
+        out["fieldPath"] = field_path
+    return out
+
+
+def cel(*rules: JsonDict) -> JsonDict:
+    """``json_schema_extra`` carrying CEL rules into the generated CRD."""
+    validations: list[JsonValue] = [*rules]
+    return {"x-kubernetes-validations": validations}
+
+
+# Paths are relative to the media volume: no absolute path, no `..` segment.
+SAFE_PATH = cel(
+    rule(
+        "!self.startsWith('/') && !self.matches('(^|/)[.][.](/|$)')",
+        "must be a relative path inside the media volume (no leading '/', no '..')",
+    )
+)
+
+
+def immutable(what: str) -> JsonDict:
+    return cel(rule("self == oldSelf", f"{what} is immutable once created"))
+
+
+class ApiModel(BaseModel):
+    """Base for every API object: camelCase on the wire, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        use_enum_values=False,
+    )
+
+    def wire(self) -> dict[str, Any]:
+        """The object as the API server stores it (camelCase, unset fields omitted)."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class Operation(StrEnum):
+    CONVERT_IMAGE = "convert_image"
+    RESIZE_IMAGE = "resize_image"
+    CROP_IMAGE = "crop_image"
+    RESIZE_VIDEO = "resize_video"
+    CROP_VIDEO = "crop_video"
+    COMPRESS_VIDEO = "compress_video"
+    REENCODE_STREAMING = "reencode_streaming"
+    APPLY_WATERMARK = "apply_watermark"
+    APPLY_STEGANOGRAPHIC_WATERMARK = "apply_steganographic_watermark"
+    CREATE_TEASER = "create_teaser"
+    STRIP_METADATA = "strip_metadata"
+    THUMBNAIL_GENERATE = "thumbnail_generate"
+    COMPILE_GIF = "compile_gif"
+    COMPILE_CONCAT = "compile_concat"
+    COMPILE_QUAD = "compile_quad"
+    SCENE_DETECT = "scene_detect"
+    VALIDATE = "validate"
+    SCRAPE_PROFILE = "scrape_profile"
+    SCRAPE_POST_PERFORMANCE = "scrape_post_performance"
+    PUBLISH_POST = "publish_post"
+    CUSTOM = "custom"
+
+
+class Category(StrEnum):
+    """Resource categories: each has its own concurrency cap and ResourceQuota."""
+
+    CPU = "cpu"
+    GPU_ENCODE = "gpu_encode"
+    GPU_AI = "gpu_ai"
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self is not Category.CPU
+
+    @property
+    def priority_class(self) -> str:
+        """The PriorityClass the worker pod carries; quotas are scoped to it."""
+        return "mediajobs-" + self.value.replace("_", "-")
+
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(ApiModel):
+    """A Kubernetes-style condition (metav1.Condition's shape)."""
+
+    type: str
+    status: ConditionStatus
+    reason: str = Field(pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", max_length=1024)
+    message: str = Field(default="", max_length=32768)
+    last_transition_time: datetime
+    observed_generation: int | None = Field(default=None, ge=0)

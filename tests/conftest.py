@@ -1,0 +1,64 @@
+"""Shared fixtures: the real local cluster (session), a namespace per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.localcluster import REPO, WAIT_LONG, Kubectl, kubeconfig_from_env, load_hack_cluster
+
+# Tests get a cluster of their own, next to (not in place of) the one `make run` keeps in .cluster/.
+TEST_PORT_BASE = "26500"
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
+    """kubectl on a real control plane with the CRDs installed.
+
+    Uses the cluster named by $MEDIAJOBS_KUBECONFIG if set; otherwise starts one
+    with hack/cluster.py (binaries cached) and stops it after the session.
+    """
+    os.environ.setdefault("MEDIAJOBS_CLUSTER_PORT_BASE", TEST_PORT_BASE)
+    hack = load_hack_cluster()
+    kubectl_bin = hack.binary("kubectl")
+    started = None
+    kubeconfig = kubeconfig_from_env()
+    if kubeconfig is None:
+        hack.ensure_binaries()
+        started = hack.Cluster(Path(tmp_path_factory.mktemp("cluster")))
+        try:
+            started.up()
+        except BaseException:
+            started.down()
+            raise
+        kubeconfig = started.kubeconfig
+    kubectl = Kubectl(kubectl_bin, kubeconfig)
+    try:
+        kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+        kubectl.run(
+            "wait", "--for=condition=Established", f"--timeout={WAIT_LONG:.0f}s",
+            "crd/mediajobs.mediajobs.dev", "crd/hitlsessions.mediajobs.dev",
+        )  # fmt: skip
+        yield kubectl
+    finally:
+        if started is not None:
+            started.down()
+
+
+@pytest.fixture
+def ns(kube: Kubectl) -> Iterator[Kubectl]:
+    """kubectl bound to a fresh namespace, deleted (without waiting) after the test."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.run("create", "namespace", name)
+    kube.run(
+        "wait", "--for=create", "--timeout=30s",
+        f"--namespace={name}", "serviceaccount/default",
+    )  # fmt: skip
+    try:
+        yield kube.in_namespace(name)
+    finally:
+        kube.run("delete", "namespace", name, "--wait=false", check=False)
