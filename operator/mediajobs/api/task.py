@@ -1,0 +1,70 @@
+"""The worker contract: what the operator hands the job container, and what comes back.
+
+The operator serialises a :class:`Task` into the container's ``MEDIAJOB_TASK``
+environment variable (or a file named by ``MEDIAJOB_TASK_FILE``). The worker
+answers with its exit code and a :class:`TerminationMessage` written to
+``/dev/termination-log``; Kubernetes delivers that file in the pod status, so
+no side channel is needed. The full result also goes to Redis (best effort).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from pydantic import Field
+
+from mediajobs.api.common import ApiModel, Operation
+from mediajobs.api.mediajob import InputRef, JobResult, OutputRef
+
+TASK_ENV = "MEDIAJOB_TASK"
+TASK_FILE_ENV = "MEDIAJOB_TASK_FILE"
+TERMINATION_LOG = "/dev/termination-log"
+# Kubernetes keeps at most 4096 bytes of a termination message.
+TERMINATION_MESSAGE_LIMIT = 4096
+
+
+class ExitCode(IntEnum):
+    """How the worker ended; the Job's podFailurePolicy maps these."""
+
+    OK = 0
+    INVALID = 2  # bad input or params: permanent, never retried
+    LOGIN_REQUIRED = 3  # a person must log in: WaitingForHuman, no retry spent
+    TEMPORARY = 75  # EX_TEMPFAIL: retry with backoff (network, disk full, ...)
+
+
+class ProgressSink(ApiModel):
+    """Where progress goes: a Redis stream. Absent or unreachable: no progress, no failure."""
+
+    redis_url: str | None = None
+    stream: str = "mediajobs:progress"
+
+
+class Task(ApiModel):
+    """One attempt of one MediaJob, as the worker sees it."""
+
+    uid: str = Field(description="The MediaJob's metadata.uid.")
+    namespace: str
+    name: str
+    attempt: int = Field(default=1, ge=1)
+    operation: Operation
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[InputRef] = Field(default_factory=list)
+    output: OutputRef
+    media_root: str = Field(default="/media", description="Where the media volume is mounted.")
+    scratch_dir: str = Field(default="/tmp", description="Writable scratch space.")  # noqa: S108
+    gpu: bool = Field(default=False, description="The pod holds a GPU: try NVENC.")
+    creator_profile: str | None = None
+    platform: str | None = None
+    progress: ProgressSink = Field(default_factory=ProgressSink)
+    allow_private_urls: bool = Field(
+        default=False, description="Allow URLs that resolve to private or loopback addresses."
+    )
+    max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
+
+
+class TerminationMessage(ApiModel):
+    """What the worker leaves in /dev/termination-log: a result, or a one-line error."""
+
+    result: JobResult | None = None
+    error: str | None = Field(default=None, max_length=1024)

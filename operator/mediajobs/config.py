@@ -1,0 +1,96 @@
+"""Operator configuration (the Helm chart's values end up here).
+
+Plain data with the reference systems' defaults: at most 5 cpu, 2 gpu_encode and
+1 gpu_ai jobs at once cluster-wide, and a 16000 MiB VRAM budget per GPU pool
+(Kubernetes cannot see VRAM, so the operator counts it). Loaded from a YAML
+file (``MEDIAJOBS_CONFIG``) whose keys are the camelCase names below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field
+
+from mediajobs.api.common import ApiModel, Category
+
+
+class CategoryLimits(ApiModel):
+    max_running: int = Field(ge=0, description="Cluster-wide cap on running jobs.")
+    starts_per_minute: float | None = Field(
+        default=None, gt=0, description="Optional rate limit on starts (jobs per minute)."
+    )
+
+
+class GpuPool(ApiModel):
+    """A set of GPU nodes sharing one VRAM budget."""
+
+    name: str = "default"
+    vram_mib: int = Field(default=16000, ge=0)
+    node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"nvidia.com/gpu.present": "true"}
+    )
+    tolerations: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+        ]
+    )
+
+
+def _default_limits() -> dict[Category, CategoryLimits]:
+    return {
+        Category.CPU: CategoryLimits(max_running=5),
+        Category.GPU_ENCODE: CategoryLimits(max_running=2),
+        Category.GPU_AI: CategoryLimits(max_running=1),
+    }
+
+
+class Images(ApiModel):
+    ffmpeg_worker: str = "docker.io/local/mediajobs-ffmpeg-worker:0.1.0"
+    scraper: str = "docker.io/local/mediajobs-scraper:0.1.0"
+    pull_policy: str = Field(default="IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
+
+
+class MediaVolume(ApiModel):
+    """The media library every job reads and writes, as a pod volume source."""
+
+    source: dict[str, Any] = Field(
+        default_factory=lambda: {"persistentVolumeClaim": {"claimName": "mediajobs-media"}}
+    )
+    mount_path: str = "/media"
+
+
+class Retention(ApiModel):
+    """How long finished MediaJobs are kept unless spec.ttlSecondsAfterFinished says."""
+
+    succeeded_seconds: int | None = Field(default=86400, ge=0)
+    failed_seconds: int | None = Field(default=7 * 86400, ge=0)
+    cancelled_seconds: int | None = Field(default=7 * 86400, ge=0)
+
+
+class OperatorConfig(ApiModel):
+    limits: dict[Category, CategoryLimits] = Field(default_factory=_default_limits)
+    gpu_pools: list[GpuPool] = Field(default_factory=lambda: [GpuPool()], min_length=1)
+    images: Images = Field(default_factory=Images)
+    media: MediaVolume = Field(default_factory=MediaVolume)
+    retention: Retention = Field(default_factory=Retention)
+    redis_url: str | None = None
+    progress_stream: str = "mediajobs:progress"
+    termination_grace_seconds: int = Field(default=30, ge=0)
+    job_service_account: str | None = Field(
+        default=None, description="Service account of job pods; their token is never mounted."
+    )
+    allow_private_urls: bool = False
+    max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
+
+    def limit(self, category: Category) -> CategoryLimits:
+        return self.limits.get(category, CategoryLimits(max_running=0))
+
+
+def load_config(path: Path | None) -> OperatorConfig:
+    """The config from a YAML file, or the defaults when PATH is None."""
+    if path is None:
+        return OperatorConfig()
+    return OperatorConfig.model_validate(yaml.safe_load(path.read_text()) or {})

@@ -1,0 +1,1 @@
+"""The progress channel: FFmpeg progress parsing, throttling, the Redis wire format."""
