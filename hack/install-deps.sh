@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 say() { printf '[install-deps] %s\n' "$*" >&2; }
 
 UV_VERSION=0.13.8
-DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates)
+# exiftool: tests read metadata back to prove strip_metadata removed it.
+DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates libimage-exiftool-perl)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
