@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.localcluster import REPO, WAIT_LONG, Kubectl, kubeconfig_from_env, load_hack_cluster
+from tests.operator_harness import OperatorProcess
 
 # Tests get a cluster of their own, next to (not in place of) the one `make run` keeps in .cluster/.
 TEST_PORT_BASE = "26500"
@@ -62,3 +64,21 @@ def ns(kube: Kubectl) -> Iterator[Kubectl]:
         yield kube.in_namespace(name)
     finally:
         kube.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def start_operator(ns: Kubectl, tmp_path: Path) -> Iterator[Callable[..., OperatorProcess]]:
+    """Start the operator (a real process) watching the test's namespace, with CONFIG."""
+    started: list[OperatorProcess] = []
+
+    def start(**config: Any) -> OperatorProcess:
+        assert ns.namespace is not None
+        # KWOK pods mount nothing for real: an emptyDir stands in for the media library.
+        config.setdefault("media", {"source": {"emptyDir": {}}})
+        op = OperatorProcess(ns, ns.namespace, tmp_path, config).start()
+        started.append(op)
+        return op
+
+    yield start
+    for op in started:
+        op.stop()

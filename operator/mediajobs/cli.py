@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import yaml
 
 from mediajobs.api.crd import hitlsession_crd, mediajob_crd
 from mediajobs.catalog import contracts
+from mediajobs.config import load_config
 
 
 def _write_crds(out: Path) -> list[Path]:
@@ -31,11 +35,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     crds = commands.add_parser("crds", help="write the CRD YAML generated from the API models")
     crds.add_argument("--out", type=Path, default=Path("crds"))
-    args = parser.parse_args(argv)
+    op = commands.add_parser("operator", help="run the operator (kopf)")
+    op.add_argument("--config", type=Path, default=None, help="operator config YAML")
+    op.add_argument(
+        "--http-host", default="127.0.0.1", help="address of /metrics, /stats, /healthz"
+    )
+    op.add_argument("--http-port", type=int, default=8080)
+    op.add_argument(
+        "--namespace", action="append", default=[], help="watch only this namespace (repeatable)"
+    )
+    op.add_argument("--verbose", action="store_true")
+    commands.add_parser("worker", help="run one media task (the job container's entrypoint)")
+    args, rest = parser.parse_known_args(argv)
     if args.command == "crds":
         for path in _write_crds(args.out):
             print(f"wrote {path}")
+        return 0
+    # Imported per command: the worker image installs the `worker` extra only
+    # (no kopf), the operator image the `operator` extra only (no ffmpeg bindings).
+    if args.command == "worker":
+        from mediajobs.worker.main import main as worker_main  # noqa: PLC0415
+
+        return worker_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    from mediajobs.controller.operator import Options  # noqa: PLC0415
+    from mediajobs.controller.operator import run as run_operator  # noqa: PLC0415
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # kopf logs every handled event at INFO: one line per watch event is noise at scale.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    options = Options(
+        config=load_config(args.config or _env_path("MEDIAJOBS_CONFIG")),
+        http_host=args.http_host,
+        http_port=args.http_port,
+        namespaces=args.namespace,
+    )
+    asyncio.run(run_operator(options))
     return 0
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
 
 
 if __name__ == "__main__":

@@ -9,7 +9,12 @@ import pytest
 from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 
 
-def job(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+def job(
+    name: str,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -18,7 +23,7 @@ def job(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> di
             "backoffLimit": 0,
             **spec,
             "template": {
-                "metadata": {"annotations": annotations or {}},
+                "metadata": {"labels": labels or {}, "annotations": annotations or {}},
                 "spec": {
                     "restartPolicy": "Never",
                     "containers": [{"name": "worker", "image": "docker.io/local/none:0"}],
@@ -45,7 +50,7 @@ def test_nodes_two_cpu_one_gpu(kube: Kubectl) -> None:
 
 
 def test_job_controller_completes_a_kwok_pod(ns: Kubectl) -> None:
-    ns.apply(job("ok", {"kwok.mediajobs.dev/message": '{"outputs": []}'}))
+    ns.apply(job("ok", annotations={"kwok.mediajobs.dev/message": '{"outputs": []}'}))
     ns.run("wait", "--for=condition=Complete", f"--timeout={WAIT_LONG:.0f}s", "job/ok")
     terminated = pod_of(ns, "ok")["status"]["containerStatuses"][0]["state"]["terminated"]
     assert terminated["exitCode"] == 0
@@ -54,8 +59,15 @@ def test_job_controller_completes_a_kwok_pod(ns: Kubectl) -> None:
 
 def test_pod_failure_policy_sees_the_exit_code(ns: Kubectl) -> None:
     rules = {"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [2]}}]}
-    annotations = {"kwok.mediajobs.dev/exit-code": "2", "kwok.mediajobs.dev/message": "not a video"}
-    ns.apply(job("bad", annotations, backoffLimit=5, podFailurePolicy=rules))
+    ns.apply(
+        job(
+            "bad",
+            {"kwok.mediajobs.dev/exit-code": "2"},
+            {"kwok.mediajobs.dev/message": "not a video"},
+            backoffLimit=5,
+            podFailurePolicy=rules,
+        )
+    )
     ns.run("wait", "--for=condition=Failed", f"--timeout={WAIT_LONG:.0f}s", "job/bad")
     conditions = ns.get("job", "bad")["status"]["conditions"]
     failed = next(c for c in conditions if c["type"] == "Failed")
@@ -121,7 +133,7 @@ def test_quota_scoped_to_a_priority_class_refuses_the_extra_pod(
         return {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": name, "annotations": {"kwok.mediajobs.dev/run-for": "600s"}},
+            "metadata": {"name": name, "labels": {"kwok.mediajobs.dev/run-for": "600s"}},
             "spec": {
                 "priorityClassName": gpu_encode_class,
                 "tolerations": [

@@ -257,7 +257,10 @@ class MediaJobStatus(ApiModel):
     progress: int | None = Field(default=None, ge=0, le=100)
     queue_position: int | None = Field(default=None, ge=0)
     waiting_reason: str | None = None
-    attempts: int | None = Field(default=None, ge=0)
+    attempts: int | None = Field(default=None, ge=0, description="Attempts started (Jobs created).")
+    failures: int | None = Field(
+        default=None, ge=0, description="Failed attempts that count against spec.retry.limit."
+    )
     retry_after: datetime | None = None
     job_name: str | None = None
     started_at: datetime | None = None

@@ -47,7 +47,7 @@ class WireFormatError(ValueError):
     """A stream entry that is not a progress event."""
 
 
-def decode(fields: Mapping[str | bytes, str | bytes]) -> ProgressEvent:
+def decode(fields: Mapping[str, str] | Mapping[bytes, bytes]) -> ProgressEvent:
     """A stream entry back into an event; raises WireFormatError on anything malformed."""
     text = {
         (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)

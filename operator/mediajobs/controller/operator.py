@@ -1,0 +1,139 @@
+"""The kopf shell: watches feed the reconciler; start-up wires the rest.
+
+Only event handlers (no per-object create/update handlers): kopf then stores no
+progress annotations and patches nothing, so every API write is the
+reconciler's own (DESIGN.md "What kopf costs").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from mediajobs.api.common import GROUP, VERSION
+from mediajobs.config import OperatorConfig
+from mediajobs.controller.bootstrap import ensure_priority_classes
+from mediajobs.controller.http import serve
+from mediajobs.controller.metrics import Metrics
+from mediajobs.controller.progress import consume
+from mediajobs.controller.reconciler import Reconciler
+from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
+from mediajobs.kube.client import Kube
+
+log = logging.getLogger("mediajobs.operator")
+
+
+@dataclass
+class Options:
+    config: OperatorConfig
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    writers: int = 32
+    namespaces: list[str] = field(default_factory=list)  # empty: the whole cluster
+
+
+@dataclass
+class State:
+    """What start-up builds and clean-up tears down (kopf's memo)."""
+
+    options: Options
+    reconciler: Reconciler | None = None
+    kube: Kube | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    http: Any = None
+
+
+def _login(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
+    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
+        settings=settings
+    )
+    if info is None:
+        raise kopf.PermanentError("no credentials: neither a service account nor a kubeconfig")
+    return info
+
+
+def registry() -> kopf.OperatorRegistry:
+    reg = kopf.OperatorRegistry()
+
+    @kopf.on.startup(registry=reg)
+    async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: object) -> None:
+        state: State = memo["state"]
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
+        settings.watching.server_timeout = 300  # idle watches die silently behind proxies
+        settings.watching.client_timeout = 330
+        settings.posting.level = logging.WARNING
+        kube = Kube(_login(settings), connections=state.options.writers * 2)
+        await kube.__aenter__()
+        state.kube = kube
+        await ensure_priority_classes(kube)
+        rec = Reconciler(
+            kube,
+            state.options.config,
+            Metrics(),
+            writers=state.options.writers,
+            namespaces=state.options.namespaces,
+        )
+        state.reconciler = rec
+        state.http = await serve(rec, state.options.http_host, state.options.http_port)
+        await rec.sync()
+        state.tasks.append(asyncio.create_task(rec.run(), name="reconciler"))
+        if state.options.config.redis_url:
+            stream = state.options.config.progress_stream
+            state.tasks.append(
+                asyncio.create_task(
+                    consume(rec, state.options.config.redis_url, stream), name="progress"
+                )
+            )
+
+    @kopf.on.login(registry=reg)
+    def login(settings: kopf.OperatorSettings, **_: object) -> kopf.ConnectionInfo:
+        return _login(settings)
+
+    @kopf.on.cleanup(registry=reg)
+    async def cleanup(memo: kopf.Memo, **_: object) -> None:
+        state: State = memo["state"]
+        for task in state.tasks:
+            task.cancel()
+        await asyncio.gather(*state.tasks, return_exceptions=True)
+        if state.http is not None:
+            await state.http.cleanup()
+        if state.kube is not None:
+            await state.kube.__aexit__(None, None, None)
+
+    @kopf.on.event(GROUP, VERSION, "mediajobs", registry=reg)
+    def mediajob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: object) -> None:
+        memo["state"].reconciler.observe_mediajob(type, body)
+
+    @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY_LABEL: MANAGER}, registry=reg)
+    def job_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: object) -> None:
+        memo["state"].reconciler.observe_job(type, body)
+
+    @kopf.on.event("", "v1", "resourcequotas", registry=reg)
+    def quota_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: object) -> None:
+        memo["state"].reconciler.observe_quota(type, body)
+
+    return reg
+
+
+async def run(
+    options: Options,
+    *,
+    stop_flag: asyncio.Event | None = None,
+    ready_flag: asyncio.Event | None = None,
+) -> None:
+    """Run the operator until STOP_FLAG is set (or forever)."""
+    memo = kopf.Memo(state=State(options))
+    await kopf.operator(
+        registry=registry(),
+        clusterwide=not options.namespaces,
+        namespaces=options.namespaces,
+        standalone=True,  # one replica, no peering objects (kopf docs: peering)
+        memo=memo,
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )

@@ -1,0 +1,131 @@
+"""What a MediaJob needs next, decided from plain data (the record, its Job, now).
+
+The reconciler asks ``plan`` for each MediaJob that changed and carries the
+answer out. Every answer is safe to carry out twice: a crash between two steps
+leaves a state that plans to the same step again (names are deterministic, a
+repeated create is a 409, a repeated delete a 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mediajobs.api.mediajob import Phase
+from mediajobs.config import Retention
+from mediajobs.controller.records import JobView, Record
+
+
+@dataclass(frozen=True)
+class Noop:
+    """Nothing to do and no slot held (finished, waiting on a human, already suspended...)."""
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Nothing to do before UNTIL (startAfter, retryAfter, the TTL)."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Expire:
+    """Finished and past its TTL: delete the MediaJob (its Job goes with it)."""
+
+
+@dataclass(frozen=True)
+class FailInvalid:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    job: JobView | None  # a Job to delete first
+
+
+@dataclass(frozen=True)
+class Suspend:
+    job: JobView | None  # a running Job to suspend (its pods go, its slot is freed)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The Job of the current attempt ended: record the outcome."""
+
+    job: JobView
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Admitted and running: holds its slot."""
+
+    job: JobView
+
+
+@dataclass(frozen=True)
+class Adopt:
+    """A Job exists for an attempt the status does not show (a crash after create)."""
+
+    job: JobView
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Ready to run: wait for admission. RESUME is a suspended Job to unsuspend."""
+
+    attempt: int
+    resume: JobView | None = None
+
+
+Plan = Noop | Sleep | Expire | FailInvalid | Cancel | Suspend | Finish | Hold | Adopt | Queue
+
+
+def ttl_seconds(record: Record, retention: Retention) -> int | None:
+    if record.spec.ttl_seconds_after_finished is not None:
+        return record.spec.ttl_seconds_after_finished
+    return {
+        Phase.SUCCEEDED: retention.succeeded_seconds,
+        Phase.FAILED: retention.failed_seconds,
+        Phase.CANCELLED: retention.cancelled_seconds,
+    }.get(record.phase or Phase.PENDING)
+
+
+def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
+    ttl = ttl_seconds(record, retention)
+    done = record.status.completed_at
+    if ttl is None or done is None:
+        return Noop()
+    expires = done + timedelta(seconds=ttl)
+    return Expire() if expires <= now else Sleep(expires)
+
+
+def plan(record: Record, job: JobView | None, now: datetime, retention: Retention) -> Plan:  # noqa: PLR0911 - one return per state
+    """The next step for RECORD; JOB is its newest Job (highest attempt), if any."""
+    phase = record.phase
+    if phase is not None and phase.finished:
+        return _finished_plan(record, retention, now)
+    if record.spec.cancel:
+        return Cancel(job if job is not None and not job.finished else None)
+    if record.invalid is not None:
+        return FailInvalid(record.invalid)
+    attempts = record.status.attempts or 0
+    if job is not None and job.attempt > attempts:
+        return Finish(job) if job.finished else Adopt(job)
+    current = job if job is not None and job.attempt == attempts else None
+    if current is not None and current.finished and phase == Phase.RUNNING:
+        return Finish(current)
+    if record.spec.suspend:
+        running = current if current is not None and not current.finished else None
+        if running is not None and not running.suspended:
+            return Suspend(running)
+        return Noop() if phase == Phase.SUSPENDED else Suspend(None)
+    if phase == Phase.WAITING_FOR_HUMAN:
+        return Noop()
+    if current is not None and not current.finished:
+        return Queue(attempts, resume=current) if current.suspended else Hold(current)
+    if phase == Phase.BACKING_OFF and record.status.retry_after and record.status.retry_after > now:
+        return Sleep(record.status.retry_after)
+    start_after = record.spec.start_after
+    if attempts == 0 and start_after is not None and start_after > now:
+        return Sleep(start_after)
+    return Queue(attempts + 1)

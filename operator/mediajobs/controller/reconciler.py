@@ -1,0 +1,538 @@
+"""The reconciler: the in-memory view, one loop that plans and admits, writers that apply.
+
+Watch events (kopf handlers) only update the view and mark MediaJobs dirty;
+the loop wakes, plans each dirty MediaJob (controller/plan.py), runs one
+admission pass over everything queued (scheduling/decide.py), and hands the
+writes to a bounded pool of concurrent writers. Admission is recorded in the
+ledger *before* the Job is created (Kueue's "assume"), because the watch-fed
+view lags the operator's own writes; a failed create forgets it again.
+
+A MediaJob with a write in flight is not planned again until the write is
+done, so two steps for one MediaJob never race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mediajobs.api.common import Category
+from mediajobs.api.mediajob import Phase
+from mediajobs.config import OperatorConfig
+from mediajobs.controller import statuses
+from mediajobs.controller.metrics import Metrics
+from mediajobs.controller.plan import (
+    Adopt,
+    Cancel,
+    Expire,
+    FailInvalid,
+    Finish,
+    Hold,
+    Noop,
+    Plan,
+    Queue,
+    Sleep,
+    Suspend,
+    plan,
+)
+from mediajobs.controller.records import (
+    JobView,
+    Record,
+    job_from_body,
+    quota_from_body,
+    record_from_body,
+)
+from mediajobs.jobs.build import build_job, suspend_patch
+from mediajobs.jobs.outcome import outcome
+from mediajobs.kube.client import ApiError, Kube, jobs_path, mediajobs_path
+from mediajobs.scheduling.decide import Limits, Pool, Snapshot, Wait, decide
+from mediajobs.scheduling.model import Active, Candidate, JobKey, Quota
+
+log = logging.getLogger("mediajobs.reconciler")
+
+POOL_LABEL = "mediajobs.dev/gpu-pool"
+# queuePosition/waitingReason are cosmetic: rewriting every waiting job on every
+# admission would be O(N^2) writes. Each job's are rewritten at most this often,
+# and all of them together at most COSMETIC_WRITES_PER_SECOND (/stats is live).
+COSMETIC_MIN_INTERVAL = 10.0
+COSMETIC_WRITES_PER_SECOND = 20.0
+PROGRESS_MIN_INTERVAL = 1.0
+RETRY_AFTER_API_ERROR = 5.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def limits_from(config: OperatorConfig) -> Limits:
+    return Limits(
+        max_running={c: config.limit(c).max_running for c in Category},
+        pools=[Pool(p.name, p.vram_mib) for p in config.gpu_pools],
+        min_start_interval={
+            c: 60.0 / rate
+            for c in Category
+            if (rate := config.limit(c).starts_per_minute) is not None
+        },
+    )
+
+
+@dataclass
+class _Shown:
+    """What a waiting job's status shows, and when it was written."""
+
+    position: int | None
+    reason: str | None
+    at: float
+
+
+@dataclass
+class Reconciler:
+    kube: Kube
+    config: OperatorConfig
+    metrics: Metrics
+    clock: Callable[[], datetime] = utcnow
+    writers: int = 32
+    namespaces: list[str] = field(default_factory=list)  # empty: the whole cluster
+
+    records: dict[JobKey, Record] = field(default_factory=dict)
+    by_uid: dict[str, JobKey] = field(default_factory=dict)
+    jobs: dict[str, JobView] = field(default_factory=dict)  # MediaJob uid -> newest Job
+    quotas: dict[tuple[str, Category], Quota] = field(default_factory=dict)
+    queue: dict[JobKey, Queue] = field(default_factory=dict)
+    ledger: dict[JobKey, Active] = field(default_factory=dict)
+    waits: dict[JobKey, Wait] = field(default_factory=dict)
+    last_start: dict[Category, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.limits = limits_from(self.config)
+        self.pools = {p.name: p for p in self.config.gpu_pools}
+        self.dirty: set[JobKey] = set()
+        self.busy: set[JobKey] = set()
+        self.timers: list[tuple[datetime, JobKey]] = []
+        self.wake = asyncio.Event()
+        self.ready = asyncio.Event()
+        self._slots = asyncio.Semaphore(self.writers)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._shown: dict[JobKey, _Shown] = {}
+        self._cosmetic_budget = COSMETIC_WRITES_PER_SECOND
+        self._cosmetic_refill = time.monotonic()
+        self._progress: dict[JobKey, int] = {}
+        self._progress_written: dict[JobKey, float] = {}
+        self.first_seen: dict[JobKey, float] = {}
+
+    # ---- the view, fed by watch events ----------------------------------------------
+
+    def _kick(self, key: JobKey | None = None) -> None:
+        if key is not None:
+            self.dirty.add(key)
+        self.wake.set()
+
+    def observe_mediajob(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        meta = body["metadata"]
+        key = JobKey(meta["namespace"], meta["name"])
+        if event_type == "DELETED":
+            self._forget(key)
+            return
+        try:
+            record = record_from_body(body)
+        except (ValueError, KeyError) as err:  # the CRD schema makes this unlikely
+            log.warning("ignoring MediaJob %s: %s", key, err)
+            return
+        known = self.records.get(key)
+        if known is not None and known.uid == record.uid:
+            if known.resource_version > record.resource_version:
+                return  # older than what we hold (our own patch answered first)
+        elif known is not None:
+            self._forget(key)  # deleted and re-created under the same name
+        self.records[key] = record
+        self.by_uid[record.uid] = key
+        self.first_seen.setdefault(key, time.monotonic())
+        self._kick(key)
+
+    def _forget(self, key: JobKey) -> None:
+        record = self.records.pop(key, None)
+        if record is not None:
+            self.by_uid.pop(record.uid, None)
+            self.jobs.pop(record.uid, None)
+        self.queue.pop(key, None)
+        self.ledger.pop(key, None)
+        self.waits.pop(key, None)
+        self._shown.pop(key, None)
+        self._progress.pop(key, None)
+        self._progress_written.pop(key, None)
+        self.first_seen.pop(key, None)
+        self._kick()
+
+    def observe_job(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        view = job_from_body(body)
+        if view is None:
+            return
+        known = self.jobs.get(view.owner_uid)
+        if event_type == "DELETED":
+            if known is not None and known.name == view.name:
+                self.jobs.pop(view.owner_uid)
+        elif known is None or (view.attempt, view.resource_version) > (
+            known.attempt,
+            known.resource_version,
+        ):
+            self.jobs[view.owner_uid] = view
+        else:
+            return
+        key = self.by_uid.get(view.owner_uid)
+        if key is not None:
+            self._kick(key)
+
+    def observe_quota(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        scoped = quota_from_body(body)
+        if scoped is None:
+            return
+        scope, quota = scoped
+        if event_type == "DELETED":
+            self.quotas.pop(scope, None)
+        else:
+            self.quotas[scope] = quota
+        self._kick()
+
+    def observe_progress(self, uid: str, attempt: int, progress: int) -> None:
+        key = self.by_uid.get(uid)
+        record = self.records.get(key) if key else None
+        if key is None or record is None:
+            return
+        if record.phase != Phase.RUNNING or record.status.attempts != attempt:
+            return  # a late event from an earlier attempt
+        if progress > (record.status.progress or 0):
+            self._progress[key] = progress
+
+    # ---- start-up ---------------------------------------------------------------------
+
+    async def sync(self) -> None:
+        """List the world once, so the first admission pass sees every job in order."""
+        for body in await self.kube.list_all(mediajobs_path()):
+            self.observe_mediajob(None, body)
+        for body in await self.kube.list_all(
+            jobs_path(), label_selector="app.kubernetes.io/managed-by=mediajobs"
+        ):
+            self.observe_job(None, body)
+        for body in await self.kube.list_all("/api/v1/resourcequotas"):
+            self.observe_quota(None, body)
+        self.dirty.update(self.records)
+        self.ready.set()
+        log.info(
+            "synced %d MediaJobs, %d Jobs, %d quotas",
+            len(self.records),
+            len(self.jobs),
+            len(self.quotas),
+        )
+
+    # ---- the loop ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self.ready.wait()
+        progress = asyncio.create_task(self._flush_progress_forever())
+        try:
+            while True:
+                self.wake.clear()
+                now = self.clock()
+                self._due_timers(now)
+                for key in list(self.dirty - self.busy):
+                    self.dirty.discard(key)
+                    self._step(key, now)
+                self._admit(now)
+                self._write_cosmetics()
+                self.metrics.observe(self)
+                await self._sleep(now)
+        finally:
+            progress.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _sleep(self, now: datetime) -> None:
+        timeout: float | None = None
+        if self.timers:
+            timeout = max(0.0, (self.timers[0][0] - now).total_seconds())
+        if any(
+            k not in self._shown or self._shown[k].position != w.position
+            for k, w in self.waits.items()
+        ):
+            timeout = min(timeout or 1.0, 1.0)  # cosmetic writes still owed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout)
+
+    def _due_timers(self, now: datetime) -> None:
+        while self.timers and self.timers[0][0] <= now:
+            _, key = heapq.heappop(self.timers)
+            if key in self.records:
+                self.dirty.add(key)
+
+    def _spawn(self, key: JobKey | None, work: Coroutine[Any, Any, None]) -> None:
+        """Run WORK on a writer slot; KEY is planned again when it is done."""
+        if key is not None:
+            self.busy.add(key)
+
+        async def guarded() -> None:
+            async with self._slots:
+                try:
+                    await work
+                except ApiError as err:
+                    if key is not None and err.status != 404:
+                        log.warning("%s: %s; retrying in %gs", key, err, RETRY_AFTER_API_ERROR)
+                        self._after(key, RETRY_AFTER_API_ERROR)
+                except Exception:
+                    log.exception("%s: unexpected error", key)
+                    if key is not None:
+                        self._after(key, RETRY_AFTER_API_ERROR)
+                finally:
+                    if key is not None:
+                        self.busy.discard(key)
+                        self._kick(key)
+
+        task = asyncio.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _after(self, key: JobKey, seconds: float) -> None:
+        heapq.heappush(self.timers, (self.clock() + timedelta(seconds=seconds), key))
+
+    # ---- one MediaJob -------------------------------------------------------------------
+
+    def _step(self, key: JobKey, now: datetime) -> None:
+        record = self.records.get(key)
+        if record is None:
+            return
+        job = self.jobs.get(record.uid)
+        step = plan(record, job, now, self.config.retention)
+        if not isinstance(step, Queue):
+            self.queue.pop(key, None)
+            self.waits.pop(key, None)
+        if not isinstance(step, Hold):
+            self.ledger.pop(key, None)
+        self._carry_out(key, record, step, now)
+
+    def _carry_out(self, key: JobKey, record: Record, step: Plan, now: datetime) -> None:
+        match step:
+            case Noop():
+                return
+            case Sleep(until=until):
+                heapq.heappush(self.timers, (until, key))
+            case Queue():
+                self.queue[key] = step
+            case Hold(job=job):
+                self.ledger[key] = Active(
+                    key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL)
+                )
+            case Adopt(job=job):
+                self.ledger[key] = Active(
+                    key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL)
+                )
+                self._spawn(
+                    key, self._write(record, statuses.admitted(record, job.attempt, job.name, now))
+                )
+            case Finish(job=job):
+                self._spawn(key, self._finish(record, job))
+            case FailInvalid(reason=reason):
+                self._spawn(key, self._write(record, statuses.invalid(record, reason, now)))
+            case Cancel(job=job):
+                self._spawn(key, self._cancel(record, job))
+            case Suspend(job=job):
+                self._spawn(key, self._suspend(record, job))
+            case Expire():
+                self._spawn(key, self._expire(record))
+
+    async def _write(self, record: Record, transition: statuses.Transition) -> None:
+        """Patch the status (and post the Event); the answer updates the view."""
+        path = mediajobs_path(record.key.namespace, record.key.name) + "/status"
+        body = await self.kube.merge_patch(path, {"status": transition.fields})
+        self.observe_mediajob("MODIFIED", body)
+        if transition.phase is not None and transition.phase != (
+            record.phase and record.phase.value
+        ):
+            self.metrics.transition(record, transition.phase, self.clock())
+        if transition.event is not None:
+            e = transition.event
+            await self.kube.post_event(
+                record.reference, type_=e.type, reason=e.reason, message=e.message, now=self.clock()
+            )
+
+    async def _finish(self, record: Record, job: JobView) -> None:
+        pods = await self.kube.list_all(
+            f"/api/v1/namespaces/{job.namespace}/pods", label_selector=f"job-name={job.name}"
+        )
+        result = outcome(job.body, pods)
+        if not result.kind.finished:
+            self._after(record.key, 1.0)  # the Job says finished before its pod does: look again
+            return
+        if (record.status.attempts or 0) < job.attempt:
+            record = await self._adopted(record, job)
+        await self._write(record, statuses.finished(record, result, self.clock()))
+
+    async def _adopted(self, record: Record, job: JobView) -> Record:
+        await self._write(record, statuses.admitted(record, job.attempt, job.name, self.clock()))
+        return self.records.get(record.key, record)
+
+    async def _cancel(self, record: Record, job: JobView | None) -> None:
+        if job is not None:
+            # Background: the Job goes now, its pods get their grace period to stop.
+            await self.kube.delete(jobs_path(job.namespace, job.name))
+        await self._write(record, statuses.cancelled(record, self.clock()))
+
+    async def _suspend(self, record: Record, job: JobView | None) -> None:
+        if job is not None:
+            await self.kube.merge_patch(jobs_path(job.namespace, job.name), suspend_patch(True))
+        await self._write(record, statuses.suspended(record, self.clock()))
+
+    async def _expire(self, record: Record) -> None:
+        await self.kube.delete(mediajobs_path(record.key.namespace, record.key.name))
+
+    # ---- admission --------------------------------------------------------------------
+
+    def _candidates(self) -> list[Candidate]:
+        out = []
+        for key in self.queue:
+            record = self.records[key]
+            if key in self.busy:
+                continue
+            out.append(
+                Candidate(key, record.uid, record.spec.priority, record.created, record.demand())
+            )
+        return out
+
+    def _admit(self, now: datetime) -> None:
+        if not self.queue:
+            self.waits.clear()
+            return
+        decision = decide(
+            Snapshot(
+                candidates=self._candidates(),
+                active=list(self.ledger.values()),
+                quotas=self.quotas,
+                now=now,
+                last_start=self.last_start,
+            ),
+            self.limits,
+        )
+        for admit in decision.admit:
+            key = admit.candidate.key
+            step = self.queue.pop(key)
+            self.ledger[key] = Active(key, admit.candidate.demand, admit.pool)  # assume
+            self.last_start[admit.candidate.demand.category] = now
+            self._spawn(key, self._start(self.records[key], step, admit.pool))
+        for key, reason in decision.reject.items():
+            self.queue.pop(key, None)
+            record = self.records[key]
+            self._spawn(key, self._write(record, statuses.unschedulable(record, reason, now)))
+        self.waits = dict(decision.wait)
+        if decision.wake_at is not None:
+            heapq.heappush(self.timers, (decision.wake_at, next(iter(decision.wait))))
+        for key, wait in self.waits.items():
+            if self.records[key].phase != Phase.QUEUED and key not in self.busy:
+                self._shown[key] = _Shown(wait.position, wait.reason, time.monotonic())
+                record = self.records[key]
+                self._spawn(key, self._write(record, statuses.queued(record, wait, now)))
+
+    async def _start(self, record: Record, step: Queue, pool_name: str | None) -> None:
+        key = record.key
+        try:
+            if step.resume is not None:
+                await self.kube.merge_patch(
+                    jobs_path(step.resume.namespace, step.resume.name), suspend_patch(False)
+                )
+                name = step.resume.name
+            else:
+                name = await self._create_job(record, step.attempt, pool_name)
+        except ApiError:
+            self.ledger.pop(key, None)  # forget the assumption: it is queued again
+            raise
+        self.metrics.admitted(record, time.monotonic() - self.first_seen.get(key, time.monotonic()))
+        await self._write(record, statuses.admitted(record, step.attempt, name, self.clock()))
+
+    async def _create_job(self, record: Record, attempt: int, pool_name: str | None) -> str:
+        if record.placement is None:
+            raise ValueError(f"{record.key} cannot run: {record.invalid}")
+        pool = self.pools.get(pool_name) if pool_name else None
+        body = build_job(
+            name=record.key.name,
+            namespace=record.key.namespace,
+            uid=record.uid,
+            spec=record.spec,
+            attempt=attempt,
+            placement=record.placement,
+            config=self.config,
+            pool=pool,
+        )
+        if pool is not None:
+            body["metadata"]["labels"][POOL_LABEL] = pool.name
+        for target in (body["metadata"], body["spec"]["template"]["metadata"]):
+            # The MediaJob's own labels travel with its pods; ours win on a clash.
+            target["labels"] = record.labels | target.get("labels", {})
+        await self.kube.create(
+            jobs_path(record.key.namespace), body
+        )  # a 409 is our own earlier create
+        return str(body["metadata"]["name"])
+
+    # ---- coalesced writes -------------------------------------------------------------
+
+    def _write_cosmetics(self) -> None:
+        """Refresh queuePosition/waitingReason of waiting jobs, within the write budget."""
+        clock = time.monotonic()
+        self._cosmetic_budget = min(
+            COSMETIC_WRITES_PER_SECOND,
+            self._cosmetic_budget + (clock - self._cosmetic_refill) * COSMETIC_WRITES_PER_SECOND,
+        )
+        self._cosmetic_refill = clock
+        now = self.clock()
+        owed = sorted(
+            (w.position, key)
+            for key, w in self.waits.items()
+            if key not in self.busy
+            and self.records[key].phase == Phase.QUEUED
+            and (shown := self._shown.get(key)) is not None
+            and (shown.position, shown.reason) != (w.position, w.reason)
+            and clock - shown.at >= COSMETIC_MIN_INTERVAL
+        )
+        for _, key in owed:
+            if self._cosmetic_budget < 1:
+                return
+            self._cosmetic_budget -= 1
+            wait = self.waits[key]
+            self._shown[key] = _Shown(wait.position, wait.reason, clock)
+            record = self.records[key]
+            self._spawn(key, self._write(record, statuses.queued(record, wait, now)))
+
+    async def _flush_progress_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_MIN_INTERVAL / 4)
+            clock = time.monotonic()
+            for key, value in list(self._progress.items()):
+                if (
+                    key in self.busy
+                    or clock - self._progress_written.get(key, 0.0) < PROGRESS_MIN_INTERVAL
+                ):
+                    continue
+                del self._progress[key]
+                record = self.records.get(key)
+                if record is None or record.phase != Phase.RUNNING:
+                    continue
+                self._progress_written[key] = clock
+                self._spawn(key, self._write(record, statuses.progressed(value)))
+
+    # ---- introspection (for /stats and metrics) -----------------------------------------
+
+    def running_by_category(self) -> dict[Category, int]:
+        counts = dict.fromkeys(Category, 0)
+        for active in self.ledger.values():
+            counts[active.demand.category] += 1
+        return counts
+
+    def vram_used(self) -> dict[str, int]:
+        used = dict.fromkeys(self.pools, 0)
+        for active in self.ledger.values():
+            if active.pool is not None:
+                used[active.pool] += active.demand.vram_mib
+        return used

@@ -1,0 +1,188 @@
+"""The operator's in-memory view of MediaJobs, their Jobs and the quotas (plain data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from mediajobs.api.common import API_VERSION, Category
+from mediajobs.api.mediajob import KIND, MediaJobSpec, MediaJobStatus, Phase
+from mediajobs.catalog import parse_params
+from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.jobs.placement import Placement, PlacementError, placement_for
+from mediajobs.scheduling.model import Demand, JobKey, Quota
+from mediajobs.scheduling.quantity import whole
+
+Body = Mapping[str, Any]
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _rv(meta: Mapping[str, Any]) -> int:
+    # resourceVersions are etcd revisions; comparing them drops events older than what we hold.
+    raw = meta.get("resourceVersion", "0")
+    return int(raw) if str(raw).isdigit() else 0
+
+
+def explain(err: ValidationError, prefix: str) -> str:
+    """A pydantic error as one line a person can act on."""
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"] if p != "__root__")
+        parts.append(f"{prefix}{'.' + where if where else ''}: {e['msg']}")
+    return "; ".join(parts)
+
+
+@dataclass(slots=True)
+class Record:
+    """One MediaJob as the operator tracks it."""
+
+    key: JobKey
+    uid: str
+    generation: int
+    resource_version: int
+    created: datetime
+    spec: MediaJobSpec
+    status: MediaJobStatus
+    placement: Placement | None
+    invalid: str | None  # what only Python could check, and it failed
+    labels: dict[str, str]  # copied onto the Job and its pods (cost attribution, selectors)
+
+    @property
+    def phase(self) -> Phase | None:
+        return self.status.phase
+
+    @property
+    def reference(self) -> dict[str, str]:
+        """The object reference Events point at."""
+        return {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "name": self.key.name,
+            "namespace": self.key.namespace,
+            "uid": self.uid,
+        }
+
+    def demand(self) -> Demand:
+        p = self.placement
+        if p is None:
+            raise ValueError(f"{self.key} has no placement: {self.invalid}")
+        return Demand(p.category, gpus=p.gpus, vram_mib=p.vram_mib, memory_bytes=whole(p.memory))
+
+
+def record_from_body(body: Body) -> Record:
+    meta = body["metadata"]
+    status = MediaJobStatus.model_validate(body.get("status") or {})
+    invalid: str | None = None
+    placement: Placement | None = None
+    spec = MediaJobSpec.model_validate(body["spec"])
+    try:
+        parse_params(spec.operation, spec.params)
+        placement = placement_for(spec)
+    except ValidationError as err:
+        invalid = explain(err, "spec.params")
+    except PlacementError as err:
+        invalid = str(err)
+    created = _time(meta.get("creationTimestamp"))
+    if created is None:
+        raise ValueError("a stored object always has a creationTimestamp")
+    return Record(
+        key=JobKey(meta["namespace"], meta["name"]),
+        uid=meta["uid"],
+        generation=int(meta.get("generation", 1)),
+        resource_version=_rv(meta),
+        created=created,
+        spec=spec,
+        status=status,
+        placement=placement,
+        invalid=invalid,
+        labels=dict(meta.get("labels") or {}),
+    )
+
+
+@dataclass(slots=True)
+class JobView:
+    """What the operator keeps of one of its batch/v1 Jobs."""
+
+    namespace: str
+    name: str
+    owner_uid: str
+    attempt: int
+    resource_version: int
+    suspended: bool
+    active: int
+    finished: bool
+    body: dict[str, Any]  # metadata (trimmed), spec.suspend and status: what outcome() reads
+
+
+def job_from_body(body: Body) -> JobView | None:
+    """A Job created by the operator, or None for any other Job."""
+    meta = body["metadata"]
+    labels = meta.get("labels") or {}
+    if UID_LABEL not in labels or ATTEMPT_LABEL not in labels:
+        return None
+    status = body.get("status") or {}
+    finished = any(
+        c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    )
+    spec = body.get("spec") or {}
+    return JobView(
+        namespace=meta["namespace"],
+        name=meta["name"],
+        owner_uid=labels[UID_LABEL],
+        attempt=int(labels[ATTEMPT_LABEL]),
+        resource_version=_rv(meta),
+        suspended=bool(spec.get("suspend")),
+        active=int(status.get("active") or 0),
+        finished=finished,
+        body={
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": labels},
+            "spec": {"suspend": spec.get("suspend", False)},
+            "status": status,
+        },
+    )
+
+
+PRIORITY_CLASS_CATEGORY = {c.priority_class: c for c in Category}
+
+
+def quota_from_body(body: Body) -> tuple[tuple[str, Category], Quota] | None:
+    """A ResourceQuota scoped to one category's PriorityClass, or None for any other quota."""
+    spec = body.get("spec") or {}
+    classes = [
+        value
+        for expr in (spec.get("scopeSelector") or {}).get("matchExpressions") or []
+        if expr.get("scopeName") == "PriorityClass" and expr.get("operator") == "In"
+        for value in expr.get("values") or []
+    ]
+    categories = {PRIORITY_CLASS_CATEGORY[c] for c in classes if c in PRIORITY_CLASS_CATEGORY}
+    if len(categories) != 1:
+        return None
+    hard = spec.get("hard") or {}
+    used = (body.get("status") or {}).get("used") or {}
+
+    def limit(*names: str) -> int | None:
+        return next((whole(hard[n]) for n in names if n in hard), None)
+
+    def usage(*names: str) -> int:
+        return next((whole(used[n]) for n in names if n in used), 0)
+
+    gpu = ("requests.nvidia.com/gpu",)
+    memory = ("requests.memory", "memory")
+    quota = Quota(
+        name=body["metadata"]["name"],
+        pods=limit("pods", "count/pods"),
+        gpus=limit(*gpu),
+        memory_bytes=limit(*memory),
+        used_pods=usage("pods", "count/pods"),
+        used_gpus=usage(*gpu),
+        used_memory_bytes=usage(*memory),
+    )
+    return (body["metadata"]["namespace"], categories.pop()), quota

@@ -1,0 +1,67 @@
+"""Names and labels of the Jobs the operator creates.
+
+A Job's name is a pure function of (MediaJob name, uid, attempt): creating it
+twice is a harmless 409 instead of a second Job, and a crash between "decide"
+and "create" converges. The uid's hash is always part of the name, so a
+MediaJob deleted and recreated under the same name never collides with the old
+Job its garbage collector has not removed yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from mediajobs.api.common import GROUP, Category
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGER = "mediajobs"
+MEDIAJOB_LABEL = f"{GROUP}/mediajob"
+UID_LABEL = f"{GROUP}/uid"
+ATTEMPT_LABEL = f"{GROUP}/attempt"
+CATEGORY_LABEL = f"{GROUP}/category"
+# The one container of a Job's pod; podFailurePolicy and the outcome look it up by name.
+CONTAINER = "worker"
+
+# Label values and DNS-1123 labels (the Job controller copies the Job's name
+# into its pods' `job-name` label) are at most 63 characters.
+MAX_LABEL = 63
+HASH_CHARS = 6
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+
+
+def job_name(mediajob_name: str, uid: str, attempt: int) -> str:
+    """``<name>-<uid hash>-<attempt>``, the name truncated so the whole fits 63 characters.
+
+    MediaJob names are DNS-1123 subdomains (up to 253 characters, dots allowed);
+    Job names must stay valid label values, hence the truncation and the dots
+    turned into dashes.
+    """
+    suffix = f"-{_hash(uid)}-{attempt}"
+    stem = re.sub(r"[^a-z0-9-]", "-", mediajob_name.lower()).strip("-")
+    stem = stem[: MAX_LABEL - len(suffix)].rstrip("-") or "mj"
+    return stem + suffix
+
+
+def label_value(text: str) -> str:
+    """TEXT when it is a valid label value, else its first characters and a hash of all of it."""
+    if len(text) <= MAX_LABEL and re.fullmatch(
+        r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?", text
+    ):
+        return text
+    stem = re.sub(r"[^-A-Za-z0-9_.]", "-", text)[: MAX_LABEL - HASH_CHARS - 1]
+    return f"{stem.strip('-_.')}-{_hash(text)}".lstrip("-")
+
+
+def job_labels(*, name: str, uid: str, attempt: int, category: Category) -> dict[str, str]:
+    """Labels of a Job and its pods; select by uid (the name label is shortened past 63)."""
+    return {
+        MANAGED_BY_LABEL: MANAGER,
+        MEDIAJOB_LABEL: label_value(name),
+        UID_LABEL: uid,
+        ATTEMPT_LABEL: str(attempt),
+        CATEGORY_LABEL: category.value,
+    }

@@ -1,0 +1,218 @@
+"""decide(snapshot) -> which jobs to admit now, and why the others wait.
+
+Every category has its own queue in (priority, creationTimestamp, uid) order.
+A job is admitted only when both capacity sources have room:
+
+- the operator's config: a cluster-wide cap on running jobs per category, an
+  optional start rate per category, and a VRAM budget per GPU pool (shared by
+  gpu_encode and gpu_ai: Kubernetes cannot see VRAM);
+- the namespace's ResourceQuota for the category's PriorityClass (pods, GPUs,
+  memory): the quota's own usage or what the operator admitted there, whichever
+  is higher, since the quota's status lags the operator's writes.
+
+Order is strict for what all jobs of a category share: once the head of a
+category's queue is held by the cap, the rate limit or VRAM, no later job of
+that category jumps ahead. A job held only by its own namespace's quota does
+not hold up other namespaces. A job that could never fit is rejected at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from mediajobs.api.common import Category
+from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    vram_mib: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The config's capacity, as plain data."""
+
+    max_running: Mapping[Category, int]
+    pools: Sequence[Pool]
+    min_start_interval: Mapping[Category, float] = field(default_factory=dict)  # seconds
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    candidates: Sequence[Candidate]
+    active: Sequence[Active]
+    quotas: Mapping[tuple[str, Category], Quota]
+    now: datetime
+    last_start: Mapping[Category, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Admit:
+    candidate: Candidate
+    pool: str | None
+
+
+@dataclass(frozen=True)
+class Wait:
+    position: int  # 1 = next in its category
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    admit: list[Admit]
+    wait: dict[JobKey, Wait]
+    reject: dict[JobKey, str]
+    wake_at: datetime | None  # when a rate limit lifts; None: only events wake the loop
+
+
+@dataclass
+class _Usage:
+    running: Counter[Category] = field(default_factory=Counter)
+    vram: Counter[str] = field(default_factory=Counter)
+    pods: Counter[tuple[str, Category]] = field(default_factory=Counter)
+    gpus: Counter[tuple[str, Category]] = field(default_factory=Counter)
+    memory: Counter[tuple[str, Category]] = field(default_factory=Counter)
+
+    def add(self, namespace: str, demand: Demand, pool: str | None) -> None:
+        scope = (namespace, demand.category)
+        self.running[demand.category] += 1
+        if pool is not None:
+            self.vram[pool] += demand.vram_mib
+        self.pods[scope] += 1
+        self.gpus[scope] += demand.gpus
+        self.memory[scope] += demand.memory_bytes
+
+
+def _needs_pool(demand: Demand) -> bool:
+    return demand.category.uses_gpu or demand.gpus > 0 or demand.vram_mib > 0
+
+
+def _never_fits(c: Candidate, limits: Limits, quota: Quota | None) -> str | None:
+    d = c.demand
+    if limits.max_running.get(d.category, 0) <= 0:
+        return f"category {d.category} admits no jobs (its limit is 0)"
+    if _needs_pool(d):
+        if not limits.pools:
+            return f"needs a GPU but no GPU pool is configured for {d.category}"
+        largest = max(p.vram_mib for p in limits.pools)
+        if d.vram_mib > largest:
+            return f"needs {d.vram_mib} MiB VRAM; the largest GPU pool has {largest} MiB"
+    if quota is not None:
+        for what, need, hard in (
+            ("pods", 1, quota.pods),
+            ("GPUs", d.gpus, quota.gpus),
+            ("memory bytes", d.memory_bytes, quota.memory_bytes),
+        ):
+            if hard is not None and need > hard:
+                return f"needs {need} {what}; ResourceQuota {quota.name} allows {hard}"
+    return None
+
+
+def _quota_room(c: Candidate, quota: Quota | None, usage: _Usage) -> str | None:
+    """None when the namespace quota has room for C, else why not."""
+    if quota is None:
+        return None
+    scope = (c.key.namespace, c.demand.category)
+    for what, need, hard, shown, ours in (
+        ("pods", 1, quota.pods, quota.used_pods, usage.pods[scope]),
+        ("nvidia.com/gpu", c.demand.gpus, quota.gpus, quota.used_gpus, usage.gpus[scope]),
+        (
+            "memory MiB",
+            c.demand.memory_bytes >> 20,
+            None if quota.memory_bytes is None else quota.memory_bytes >> 20,
+            quota.used_memory_bytes >> 20,
+            usage.memory[scope] >> 20,
+        ),
+    ):
+        used = max(shown, ours)
+        if hard is not None and need > 0 and used + need > hard:
+            return f"ResourceQuota {quota.name}: {what} {used}/{hard} used"
+    return None
+
+
+def _vram_text(limits: Limits, usage: _Usage) -> str:
+    return "; ".join(
+        f"VRAM {usage.vram[p.name]}/{p.vram_mib} MiB"
+        + ("" if len(limits.pools) == 1 else f" in pool {p.name}")
+        for p in limits.pools
+    )
+
+
+@dataclass
+class _Pass:
+    """One admission pass over the queues, in order."""
+
+    snapshot: Snapshot
+    limits: Limits
+    usage: _Usage = field(default_factory=_Usage)
+    admit: list[Admit] = field(default_factory=list)
+    wait: dict[JobKey, Wait] = field(default_factory=dict)
+    reject: dict[JobKey, str] = field(default_factory=dict)
+    held: dict[Category, str] = field(default_factory=dict)  # why a category's head waits
+    waiting: Counter[Category] = field(default_factory=Counter)
+    last_start: dict[Category, datetime] = field(default_factory=dict)
+    wake_at: datetime | None = None
+
+    def hold(self, c: Candidate, reason: str) -> None:
+        self.waiting[c.demand.category] += 1
+        self.wait[c.key] = Wait(self.waiting[c.demand.category], reason)
+
+    def consider(self, c: Candidate) -> None:
+        cat = c.demand.category
+        quota = self.snapshot.quotas.get((c.key.namespace, cat))
+        never = _never_fits(c, self.limits, quota)
+        if never is not None:
+            self.reject[c.key] = never
+            return
+        if cat not in self.held:
+            blocked, pool = self._category_room(c)
+            if blocked is None:
+                short = _quota_room(c, quota, self.usage)
+                if short is not None:
+                    self.hold(c, short)  # this namespace only: the category goes on
+                    return
+                self.admit.append(Admit(c, pool))
+                self.usage.add(c.key.namespace, c.demand, pool)
+                self.last_start[cat] = self.snapshot.now
+                return
+            self.held[cat] = blocked
+        self.hold(c, self.held[cat])
+
+    def _category_room(self, c: Candidate) -> tuple[str | None, str | None]:
+        """(None, pool) when the category's cap, rate and VRAM let C start; else (why, None)."""
+        cat = c.demand.category
+        cap = self.limits.max_running[cat]
+        gpu = _needs_pool(c.demand)
+        running = f"{cat}: {self.usage.running[cat]}/{cap} running"
+        if gpu:
+            running += "; " + _vram_text(self.limits, self.usage)
+        if self.usage.running[cat] >= cap:
+            return running, None
+        interval = self.limits.min_start_interval.get(cat)
+        previous = self.last_start.get(cat)
+        if interval and previous is not None:
+            ready_at = previous + timedelta(seconds=interval)
+            if self.snapshot.now < ready_at:
+                self.wake_at = ready_at if self.wake_at is None else min(self.wake_at, ready_at)
+                return f"{cat}: rate limit of {60 / interval:g} starts/min", None
+        if not gpu:
+            return None, None
+        for p in self.limits.pools:
+            if self.usage.vram[p.name] + c.demand.vram_mib <= p.vram_mib:
+                return None, p.name
+        return f"{running}; needs {c.demand.vram_mib} MiB", None
+
+
+def decide(snapshot: Snapshot, limits: Limits) -> Decision:
+    run = _Pass(snapshot, limits, last_start=dict(snapshot.last_start))
+    for a in snapshot.active:
+        run.usage.add(a.key.namespace, a.demand, a.pool)
+    for c in sorted(snapshot.candidates, key=lambda c: c.sort_key):
+        run.consider(c)
+    return Decision(admit=run.admit, wait=run.wait, reject=run.reject, wake_at=run.wake_at)
