@@ -56,9 +56,13 @@ class Metrics:
             buckets=(1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600),
             registry=r,
         )
+        self.api_writes = Gauge(
+            "mediajobs_api_writes", "API writes the operator has issued since it started.", registry=r
+        )
         self.finished: Tally[tuple[Category | None, str]] = Tally()
 
     def observe(self, rec: Reconciler) -> None:
+        self.api_writes.set(rec.kube.writes)
         self.pending.set(len(rec.queue))
         for category, count in rec.running_by_category().items():
             self.running.labels(resourceCategory=category.value).set(count)
