@@ -50,6 +50,31 @@ class MediaJobBuilder:
     def creator(self, profile: str, platform: str | None = None) -> MediaJobBuilder:
         return self.spec(creatorProfile=profile, platform=platform)
 
+    def labels(self, **labels: str) -> MediaJobBuilder:
+        self._obj["metadata"].setdefault("labels", {}).update(labels)
+        return self
+
+    def kwok(
+        self, run_for: str | None = None, exit_code: int | None = None, reason: str | None = None
+    ) -> MediaJobBuilder:
+        """How KWOK should end this job's pod (hack/kwok/stages.yaml); labels reach the pod."""
+        wanted = {"run-for": run_for, "exit-code": exit_code, "reason": reason}
+        return self.labels(
+            **{f"kwok.mediajobs.dev/{k}": str(v) for k, v in wanted.items() if v is not None}
+        )
+
+    def category(
+        self, category: str, gpu: int | None = None, vram: int | None = None
+    ) -> MediaJobBuilder:
+        resources = {k: v for k, v in {"gpu": gpu, "vramMiB": vram}.items() if v is not None}
+        return self.spec(category=category, resources=resources or None)
+
+    def retry(
+        self, limit: int, seconds: int = 1, factor: float = 2, max_seconds: int = 60
+    ) -> MediaJobBuilder:
+        backoff = {"seconds": seconds, "factor": factor, "maxSeconds": max_seconds}
+        return self.spec(retry={"limit": limit, "backoff": backoff})
+
     def obj(self) -> dict[str, Any]:
         return copy.deepcopy(self._obj)
 

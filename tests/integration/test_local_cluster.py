@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from mediajobs.controller.bootstrap import priority_classes
 from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 
 
@@ -89,17 +91,10 @@ def test_run_for_keeps_a_pod_running(ns: Kubectl) -> None:
 
 @pytest.fixture
 def gpu_encode_class(kube: Kubectl) -> str:
-    name = "mediajobs-gpu-encode"
-    kube.apply(
-        {
-            "apiVersion": "scheduling.k8s.io/v1",
-            "kind": "PriorityClass",
-            "metadata": {"name": name},
-            "value": 1000,
-            "globalDefault": False,
-        }
-    )
-    return name
+    """The PriorityClass as the operator creates it (controller/bootstrap.py)."""
+    (body,) = [pc for pc in priority_classes() if pc["metadata"]["name"] == "mediajobs-gpu-encode"]
+    kube.run("create", "-f", "-", stdin=json.dumps(body), check=False)  # AlreadyExists is fine
+    return str(body["metadata"]["name"])
 
 
 def test_quota_scoped_to_a_priority_class_refuses_the_extra_pod(

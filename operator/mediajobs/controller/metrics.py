@@ -57,7 +57,9 @@ class Metrics:
             registry=r,
         )
         self.api_writes = Gauge(
-            "mediajobs_api_writes", "API writes the operator has issued since it started.", registry=r
+            "mediajobs_api_writes",
+            "API writes the operator has issued since it started.",
+            registry=r,
         )
         self.finished: Tally[tuple[Category | None, str]] = Tally()
 

@@ -70,6 +70,14 @@ class Adopt:
 
 
 @dataclass(frozen=True)
+class Recreate:
+    """Running, but the attempt's Job is not in the view: just created and the watch
+    lags, or deleted behind the operator's back. Creating it again is idempotent."""
+
+    attempt: int
+
+
+@dataclass(frozen=True)
 class Queue:
     """Ready to run: wait for admission. RESUME is a suspended Job to unsuspend."""
 
@@ -77,7 +85,19 @@ class Queue:
     resume: JobView | None = None
 
 
-Plan = Noop | Sleep | Expire | FailInvalid | Cancel | Suspend | Finish | Hold | Adopt | Queue
+Plan = (
+    Noop
+    | Sleep
+    | Expire
+    | FailInvalid
+    | Cancel
+    | Suspend
+    | Finish
+    | Hold
+    | Adopt
+    | Recreate
+    | Queue
+)
 
 
 def ttl_seconds(record: Record, retention: Retention) -> int | None:
@@ -99,7 +119,7 @@ def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
     return Expire() if expires <= now else Sleep(expires)
 
 
-def plan(record: Record, job: JobView | None, now: datetime, retention: Retention) -> Plan:  # noqa: PLR0911 - one return per state
+def plan(record: Record, job: JobView | None, now: datetime, retention: Retention) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any."""
     phase = record.phase
     if phase is not None and phase.finished:
@@ -112,13 +132,27 @@ def plan(record: Record, job: JobView | None, now: datetime, retention: Retentio
     if job is not None and job.attempt > attempts:
         return Finish(job) if job.finished else Adopt(job)
     current = job if job is not None and job.attempt == attempts else None
-    if current is not None and current.finished and phase == Phase.RUNNING:
-        return Finish(current)
     if record.spec.suspend:
-        running = current if current is not None and not current.finished else None
-        if running is not None and not running.suspended:
-            return Suspend(running)
-        return Noop() if phase == Phase.SUSPENDED else Suspend(None)
+        return _suspend_plan(record, current)
+    if phase == Phase.RUNNING:
+        if current is None:
+            return Recreate(attempts)
+        if current.finished:
+            return Finish(current)
+    return _waiting_plan(record, current, now)
+
+
+def _suspend_plan(record: Record, current: JobView | None) -> Plan:
+    running = current if current is not None and not current.finished else None
+    if running is not None and not running.suspended:
+        return Suspend(running)
+    return Noop() if record.phase == Phase.SUSPENDED else Suspend(None)
+
+
+def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Plan:
+    """Not suspended, not cancelled, no finished attempt to record: hold, wait or queue."""
+    phase = record.phase
+    attempts = record.status.attempts or 0
     if phase == Phase.WAITING_FOR_HUMAN:
         return Noop()
     if current is not None and not current.finished:

@@ -38,6 +38,7 @@ from mediajobs.controller.plan import (
     Noop,
     Plan,
     Queue,
+    Recreate,
     Sleep,
     Suspend,
     plan,
@@ -50,6 +51,7 @@ from mediajobs.controller.records import (
     record_from_body,
 )
 from mediajobs.jobs.build import build_job, suspend_patch
+from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
 from mediajobs.jobs.outcome import outcome
 from mediajobs.kube.client import ApiError, Kube, jobs_path, mediajobs_path
 from mediajobs.scheduling.decide import Limits, Pool, Snapshot, Wait, decide
@@ -65,6 +67,9 @@ COSMETIC_MIN_INTERVAL = 10.0
 COSMETIC_WRITES_PER_SECOND = 20.0
 PROGRESS_MIN_INTERVAL = 1.0
 RETRY_AFTER_API_ERROR = 5.0
+# How long a Job the operator created may stay unseen by its watch before it is
+# created again (a 409 if it was only the watch lagging).
+JOB_WATCH_GRACE = 10.0
 
 
 def utcnow() -> datetime:
@@ -109,6 +114,7 @@ class Reconciler:
     ledger: dict[JobKey, Active] = field(default_factory=dict)
     waits: dict[JobKey, Wait] = field(default_factory=dict)
     last_start: dict[Category, datetime] = field(default_factory=dict)
+    created_at: dict[JobKey, float] = field(default_factory=dict)  # monotonic time of our create
 
     def __post_init__(self) -> None:
         self.limits = limits_from(self.config)
@@ -168,6 +174,7 @@ class Reconciler:
         self._progress.pop(key, None)
         self._progress_written.pop(key, None)
         self.first_seen.pop(key, None)
+        self.created_at.pop(key, None)
         self._kick()
 
     def observe_job(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -214,14 +221,15 @@ class Reconciler:
 
     async def sync(self) -> None:
         """List the world once, so the first admission pass sees every job in order."""
-        for body in await self.kube.list_all(mediajobs_path()):
-            self.observe_mediajob(None, body)
-        for body in await self.kube.list_all(
-            jobs_path(), label_selector="app.kubernetes.io/managed-by=mediajobs"
-        ):
-            self.observe_job(None, body)
-        for body in await self.kube.list_all("/api/v1/resourcequotas"):
-            self.observe_quota(None, body)
+        for ns in list(self.namespaces) or [None]:
+            for body in await self.kube.list_all(mediajobs_path(ns)):
+                self.observe_mediajob(None, body)
+            selector = f"{MANAGED_BY_LABEL}={MANAGER}"
+            for body in await self.kube.list_all(jobs_path(ns), label_selector=selector):
+                self.observe_job(None, body)
+            quotas = f"/api/v1/namespaces/{ns}/resourcequotas" if ns else "/api/v1/resourcequotas"
+            for body in await self.kube.list_all(quotas):
+                self.observe_quota(None, body)
         self.dirty.update(self.records)
         self.ready.set()
         log.info(
@@ -271,7 +279,7 @@ class Reconciler:
             if key in self.records:
                 self.dirty.add(key)
 
-    def _spawn(self, key: JobKey | None, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, key: JobKey | None, work: Coroutine[Any, Any, object]) -> None:
         """Run WORK on a writer slot; KEY is planned again when it is done."""
         if key is not None:
             self.busy.add(key)
@@ -311,7 +319,7 @@ class Reconciler:
         if not isinstance(step, Queue):
             self.queue.pop(key, None)
             self.waits.pop(key, None)
-        if not isinstance(step, Hold):
+        if not isinstance(step, Hold | Recreate):
             self.ledger.pop(key, None)
         self._carry_out(key, record, step, now)
 
@@ -327,6 +335,8 @@ class Reconciler:
                 self.ledger[key] = Active(
                     key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL)
                 )
+            case Recreate(attempt=attempt):
+                self._recreate(key, record, attempt)
             case Adopt(job=job):
                 self.ledger[key] = Active(
                     key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL)
@@ -344,6 +354,21 @@ class Reconciler:
                 self._spawn(key, self._suspend(record, job))
             case Expire():
                 self._spawn(key, self._expire(record))
+
+    def _recreate(self, key: JobKey, record: Record, attempt: int) -> None:
+        created = self.created_at.get(key)
+        clock = time.monotonic()
+        if created is not None and clock - created < JOB_WATCH_GRACE:
+            self._after(key, JOB_WATCH_GRACE - (clock - created))  # the watch will show it
+            return
+        active = self.ledger.get(key)
+        if active is None:  # after a restart: the Job is gone; take the slot again
+            pool = self.limits.pools[0].name if record.demand().category.uses_gpu else None
+            active = Active(key, record.demand(), pool)
+            self.ledger[key] = active
+        self.created_at[key] = clock
+        log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
+        self._spawn(key, self._create_job(record, attempt, active.pool))
 
     async def _write(self, record: Record, transition: statuses.Transition) -> None:
         """Patch the status (and post the Event); the answer updates the view."""
