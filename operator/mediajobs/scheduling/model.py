@@ -8,7 +8,7 @@ from datetime import datetime
 from mediajobs.api.common import Category
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)  # timers heap: ties on time compare keys
 class JobKey:
     namespace: str
     name: str
