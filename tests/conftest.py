@@ -12,6 +12,7 @@ import pytest
 
 from tests.localcluster import REPO, WAIT_LONG, Kubectl, kubeconfig_from_env, load_hack_cluster
 from tests.operator_harness import OperatorProcess
+from tests.redis_server import RedisServer
 
 # Tests get a cluster of their own, next to (not in place of) the one `make run` keeps in .cluster/.
 TEST_PORT_BASE = "26500"
@@ -82,3 +83,11 @@ def start_operator(ns: Kubectl, tmp_path: Path) -> Iterator[Callable[..., Operat
     yield start
     for op in started:
         op.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the session (tests that stop it must start it again)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
