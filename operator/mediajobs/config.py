@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mediajobs.api.common import ApiModel, Category
 
@@ -85,8 +85,16 @@ class OperatorConfig(ApiModel):
     allow_private_urls: bool = False
     max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
 
+    @field_validator("limits", mode="after")
+    @classmethod
+    def _keep_unnamed_defaults(
+        cls, limits: dict[Category, CategoryLimits]
+    ) -> dict[Category, CategoryLimits]:
+        # Naming one category must not switch the others off: they keep their defaults.
+        return _default_limits() | limits
+
     def limit(self, category: Category) -> CategoryLimits:
-        return self.limits.get(category, CategoryLimits(max_running=0))
+        return self.limits[category]
 
 
 def load_config(path: Path | None) -> OperatorConfig:
