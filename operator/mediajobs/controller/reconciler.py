@@ -221,7 +221,8 @@ class Reconciler:
 
     async def sync(self) -> None:
         """List the world once, so the first admission pass sees every job in order."""
-        for ns in list(self.namespaces) or [None]:
+        scopes: list[str | None] = [*self.namespaces] or [None]  # None: every namespace
+        for ns in scopes:
             for body in await self.kube.list_all(mediajobs_path(ns)):
                 self.observe_mediajob(None, body)
             selector = f"{MANAGED_BY_LABEL}={MANAGER}"
