@@ -1,0 +1,77 @@
+"""Status transitions: fields, conditions and Events for each outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mediajobs.api.mediajob import JobResult
+from mediajobs.controller import statuses
+from mediajobs.jobs.outcome import Outcome, OutcomeKind
+from tests.unit.controller.test_plan import record
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def conditions(fields: dict[str, object]) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in fields["conditions"]}  # type: ignore[attr-defined]
+
+
+def test_admitted_clears_the_queue_fields() -> None:
+    t = statuses.admitted(record(phase="Queued", queuePosition=3, waitingReason="x"), 1, "mj-1", T0)
+    assert t.fields["phase"] == "Running" and t.fields["attempts"] == 1
+    assert t.fields["queuePosition"] is None and t.fields["waitingReason"] is None
+    assert conditions(t.fields)["Admitted"] == ("True", "Admitted")
+    assert t.event is not None and t.event.reason == "Admitted"
+
+
+def test_success_records_the_result() -> None:
+    result = JobResult(outputs=[], data={"k": 1})
+    t = statuses.finished(
+        record(phase="Running", attempts=1),
+        Outcome(OutcomeKind.SUCCEEDED, "Succeeded", "", result),
+        T0,
+    )
+    assert t.fields["phase"] == "Succeeded" and t.fields["progress"] == 100
+    assert t.fields["result"] == {"outputs": [], "data": {"k": 1}}
+    assert conditions(t.fields)["Complete"] == ("True", "Succeeded")
+
+
+def test_retryable_backs_off_then_gives_up() -> None:
+    failure = Outcome(OutcomeKind.RETRYABLE, "TemporaryFailure", "network down")
+    spec = {"retry": {"limit": 1, "backoff": {"seconds": 10, "factor": 3, "maxSeconds": 100}}}
+    first = statuses.finished(record(spec, phase="Running", attempts=1), failure, T0)
+    assert first.fields["phase"] == "BackingOff" and first.fields["failures"] == 1
+    assert first.fields["retryAfter"] == "2026-11-25T12:00:10Z"
+    assert first.event is not None and first.event.type == "Warning"
+    last = statuses.finished(record(spec, phase="Running", attempts=2, failures=1), failure, T0)
+    assert last.fields["phase"] == "Failed" and last.fields["failures"] == 2
+    assert "retry limit 1 reached: network down" in last.fields["message"]
+
+
+def test_permanent_and_login_required() -> None:
+    invalid = Outcome(OutcomeKind.INVALID, "InvalidInput", "input has no video stream")
+    t = statuses.finished(record(phase="Running", attempts=1), invalid, T0)
+    assert (t.fields["phase"], t.fields["message"]) == ("Failed", "input has no video stream")
+    login = Outcome(OutcomeKind.LOGIN_REQUIRED, "LoginRequired", "session expired")
+    t = statuses.finished(record(phase="Running", attempts=1), login, T0)
+    assert t.fields["phase"] == "WaitingForHuman" and "failures" not in t.fields
+    assert conditions(t.fields)["WaitingForHuman"] == ("True", "LoginRequired")
+
+
+def test_condition_time_moves_only_on_a_status_change() -> None:
+    earlier = "2026-11-25T11:00:00Z"
+    rec = record(
+        phase="Queued",
+        conditions=[
+            {
+                "type": "Admitted",
+                "status": "False",
+                "reason": "Queued",
+                "message": "a",
+                "lastTransitionTime": earlier,
+            }
+        ],
+    )
+    t = statuses.queued(rec, None, T0)
+    (admitted,) = t.fields["conditions"]
+    assert admitted["lastTransitionTime"] == earlier
