@@ -45,6 +45,8 @@ CONTROLLER_MANAGER, SCHEDULER, KWOK = PORT_BASE + 3, PORT_BASE + 4, PORT_BASE + 
 SERVICE_CIDR = "10.96.0.0/16"
 # Order matters: each depends on the ones before; `down` stops them in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+# `make run` starts the operator with its pid file next to these, so `down` stops it too.
+OPERATOR = "mediajobs-operator"
 
 
 def log(msg: str) -> None:
@@ -268,9 +270,11 @@ class Cluster:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except FileNotFoundError:
             return None
-        if not cmdline or Path(cmdline[0].decode()).name != name:
-            return None  # the pid was reused by something else: not ours to touch
-        return pid
+        if name == OPERATOR:
+            ours = b"mediajobs" in cmdline and b"operator" in cmdline
+        else:
+            ours = bool(cmdline) and Path(cmdline[0].decode()).name == name
+        return pid if ours else None  # a reused pid is not ours to touch
 
     def start(self, name: str) -> None:
         if self.running_pid(name):
@@ -397,7 +401,7 @@ class Cluster:
         log(f"ready in {time.monotonic() - t0:.1f} s; KUBECONFIG={self.kubeconfig}")
 
     def down(self) -> None:
-        for name in reversed(COMPONENTS):
+        for name in (OPERATOR, *reversed(COMPONENTS)):
             self.stop(name)
         for sub in ("etcd", "pids"):
             shutil.rmtree(self.root / sub, ignore_errors=True)

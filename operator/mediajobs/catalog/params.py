@@ -57,8 +57,11 @@ class Position(StrEnum):
 
 
 class CropBox(ApiModel):
-    x: int = Field(default=0, ge=0, le=16384)
-    y: int = Field(default=0, ge=0, le=16384)
+    """A box in pixels. On the wire its corner is `left`/`top`, not `x`/`y`: kubectl's
+    YAML 1.1 reads a bare `y:` key as the boolean true."""
+
+    x: int = Field(default=0, ge=0, le=16384, alias="left")
+    y: int = Field(default=0, ge=0, le=16384, alias="top")
     width: int = Field(ge=1, le=16384)
     height: int = Field(ge=1, le=16384)
 
