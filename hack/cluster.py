@@ -271,7 +271,7 @@ class Cluster:
         except FileNotFoundError:
             return None
         if name == OPERATOR:
-            ours = b"mediajobs" in cmdline and b"operator" in cmdline
+            ours = b"mediajobs" in b" ".join(cmdline) and b"operator" in cmdline
         else:
             ours = bool(cmdline) and Path(cmdline[0].decode()).name == name
         return pid if ours else None  # a reused pid is not ours to touch
