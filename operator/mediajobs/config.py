@@ -28,7 +28,7 @@ class GpuPool(ApiModel):
     """A set of GPU nodes sharing one VRAM budget."""
 
     name: str = "default"
-    vram_mib: int = Field(default=16000, ge=0)
+    vram_mib: int = Field(default=16000, ge=0, alias="vramMiB")
     node_selector: dict[str, str] = Field(
         default_factory=lambda: {"nvidia.com/gpu.present": "true"}
     )
