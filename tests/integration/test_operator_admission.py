@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from datetime import datetime
 
 from tests.builders import mediajob
 from tests.integration.operator_checks import (
@@ -186,3 +188,18 @@ def test_a_job_that_can_never_fit_fails_at_once(ns: Kubectl, start_operator: Sta
     failed = wait_phase(ns, "huge", "Failed")
     assert failed["message"] == "needs 64000 MiB VRAM; the largest GPU pool has 16000 MiB"
     assert jobs_of(ns, "huge") == []
+
+
+def test_start_rate_limit_spaces_starts(ns: Kubectl, start_operator: StartOperator) -> None:
+    start_operator(limits={"cpu": {"maxRunning": 5, "startsPerMinute": 20}})  # one start per 3 s
+    names = [f"r{i}" for i in range(3)]
+    for name in names:
+        ns.apply(mediajob(name).obj())
+    queued = wait_for("a rate-limited wait", lambda: any(
+        status(ns, n).get("waitingReason") == "cpu: rate limit of 20 starts/min" for n in names
+    ))  # fmt: skip
+    assert queued
+    all_finished(ns, names, timeout=WAIT_LONG)
+    starts = sorted(datetime.fromisoformat(status(ns, n)["startedAt"]) for n in names)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
+    assert all(gap >= 2 for gap in gaps), gaps  # 3 s apart, on a 1 s clock
