@@ -119,7 +119,9 @@ def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
     return Expire() if expires <= now else Sleep(expires)
 
 
-def plan(record: Record, job: JobView | None, now: datetime, retention: Retention) -> Plan:
+def plan(  # noqa: PLR0911 - one return per state, in precedence order
+    record: Record, job: JobView | None, now: datetime, retention: Retention
+) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any."""
     phase = record.phase
     if phase is not None and phase.finished:

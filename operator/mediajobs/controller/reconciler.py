@@ -122,6 +122,7 @@ class Reconciler:
         self.dirty: set[JobKey] = set()
         self.busy: set[JobKey] = set()
         self.timers: list[tuple[datetime, JobKey]] = []
+        self._timer_of: dict[JobKey, datetime] = {}
         self.wake = asyncio.Event()
         self.ready = asyncio.Event()
         self._slots = asyncio.Semaphore(self.writers)
@@ -276,7 +277,9 @@ class Reconciler:
 
     def _due_timers(self, now: datetime) -> None:
         while self.timers and self.timers[0][0] <= now:
-            _, key = heapq.heappop(self.timers)
+            when, key = heapq.heappop(self.timers)
+            if self._timer_of.get(key) == when:
+                del self._timer_of[key]
             if key in self.records:
                 self.dirty.add(key)
 
@@ -307,7 +310,14 @@ class Reconciler:
         task.add_done_callback(self._tasks.discard)
 
     def _after(self, key: JobKey, seconds: float) -> None:
-        heapq.heappush(self.timers, (self.clock() + timedelta(seconds=seconds), key))
+        self._wake_at(self.clock() + timedelta(seconds=seconds), key)
+
+    def _wake_at(self, when: datetime, key: JobKey) -> None:
+        """Plan KEY again at WHEN (once: a MediaJob planned again asks again)."""
+        if self._timer_of.get(key) == when:
+            return
+        self._timer_of[key] = when
+        heapq.heappush(self.timers, (when, key))
 
     # ---- one MediaJob -------------------------------------------------------------------
 
@@ -329,7 +339,7 @@ class Reconciler:
             case Noop():
                 return
             case Sleep(until=until):
-                heapq.heappush(self.timers, (until, key))
+                self._wake_at(until, key)
             case Queue():
                 self.queue[key] = step
             case Hold(job=job):
@@ -455,7 +465,7 @@ class Reconciler:
             self._spawn(key, self._write(record, statuses.unschedulable(record, reason, now)))
         self.waits = dict(decision.wait)
         if decision.wake_at is not None:
-            heapq.heappush(self.timers, (decision.wake_at, next(iter(decision.wait))))
+            self._wake_at(decision.wake_at, next(iter(decision.wait)))
         for key, wait in self.waits.items():
             if self.records[key].phase != Phase.QUEUED and key not in self.busy:
                 self._shown[key] = _Shown(wait.position, wait.reason, time.monotonic())
