@@ -91,3 +91,20 @@ def hitlsession(name: str, **spec: Any) -> dict[str, Any]:
         "metadata": {"name": name},
         "spec": {**base, **spec},
     }
+
+
+def category_quota(name: str, priority_class: str, **hard: str) -> dict[str, Any]:
+    """A ResourceQuota scoped to one category's PriorityClass, as a cluster admin writes it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": name},
+        "spec": {
+            "hard": hard,
+            "scopeSelector": {
+                "matchExpressions": [
+                    {"scopeName": "PriorityClass", "operator": "In", "values": [priority_class]}
+                ]
+            },
+        },
+    }

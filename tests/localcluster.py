@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,13 @@ def load_hack_cluster() -> ModuleType:
     sys.modules["hack_cluster"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback address (servers here bind nowhere else)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT_SHORT) -> T:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -16,13 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.localcluster import REPO, WAIT_LONG, Kubectl, wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.localcluster import REPO, WAIT_LONG, Kubectl, free_port, wait_for
 
 
 @dataclass

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.localcluster import wait_for
-from tests.operator_harness import free_port
+from tests.localcluster import free_port, wait_for
 
 
 def _answers(port: int) -> bool:

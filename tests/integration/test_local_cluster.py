@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mediajobs.controller.bootstrap import priority_classes
+from tests.builders import category_quota
 from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 
 
@@ -101,23 +102,7 @@ def test_quota_scoped_to_a_priority_class_refuses_the_extra_pod(
     ns: Kubectl, gpu_encode_class: str
 ) -> None:
     ns.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ResourceQuota",
-            "metadata": {"name": "gpu-encode"},
-            "spec": {
-                "hard": {"pods": "1", "requests.nvidia.com/gpu": "1"},
-                "scopeSelector": {
-                    "matchExpressions": [
-                        {
-                            "scopeName": "PriorityClass",
-                            "operator": "In",
-                            "values": [gpu_encode_class],
-                        }
-                    ]
-                },
-            },
-        }
+        category_quota("gpu-encode", gpu_encode_class, pods="1", **{"requests.nvidia.com/gpu": "1"})
     )
     wait_for(
         "the quota to be counted",

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime
 
-from tests.builders import mediajob
+from tests.builders import category_quota, mediajob
 from tests.integration.operator_checks import (
     JobSampler,
     all_finished,
@@ -124,23 +124,9 @@ def test_namespace_quota_holds_jobs_and_refuses_pods_it_did_not_admit(
 ) -> None:
     start_operator(**caps(gpu_encode=5))
     ns.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ResourceQuota",
-            "metadata": {"name": "gpu-encode"},
-            "spec": {
-                "hard": {"pods": "1", "requests.nvidia.com/gpu": "1"},
-                "scopeSelector": {
-                    "matchExpressions": [
-                        {
-                            "scopeName": "PriorityClass",
-                            "operator": "In",
-                            "values": ["mediajobs-gpu-encode"],
-                        }
-                    ]
-                },
-            },
-        }
+        category_quota(
+            "gpu-encode", "mediajobs-gpu-encode", pods="1", **{"requests.nvidia.com/gpu": "1"}
+        )
     )
     ns.apply(mediajob("first", "reencode_streaming").kwok(run_for="600s").obj())
     wait_phase(ns, "first", "Running")

@@ -7,6 +7,7 @@ passed in. Fields set to None are removed by the merge patch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,72 +46,85 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _conditions(
-    record: Record, now: datetime, *changes: tuple[str, ConditionStatus, str, str]
-) -> list[dict[str, Any]]:
-    conditions = list(record.status.conditions or [])
-    for type_, status, reason, message in changes:
-        conditions, _ = set_condition(
-            conditions, type_, status, reason, message, now=now, generation=record.generation
+def _transition(
+    record: Record,
+    phase: Phase,
+    now: datetime,
+    *,
+    say: str,
+    conditions: Sequence[tuple[str, ConditionStatus, str]],
+    event: tuple[str, str] | None,
+    **fields: Any,  # noqa: ANN401 - status field values (None removes the field)
+) -> Transition:
+    """PHASE with CONDITIONS (type, status, reason) and the Event all saying SAY.
+
+    FIELDS are further status fields, by their wire names; None removes one.
+    """
+    current = list(record.status.conditions or [])
+    for type_, status, reason in conditions:
+        current, _ = set_condition(
+            current, type_, status, reason, say, now=now, generation=record.generation
         )
-    return [c.wire() for c in conditions]
-
-
-def _base(record: Record, phase: Phase) -> Fields:
-    return {
+    base = {
         "phase": phase.value,
         "observedGeneration": record.generation,
         "category": record.placement.category.value if record.placement else None,
     }
+    return Transition(
+        base | fields | {"conditions": [c.wire() for c in current]},
+        Event(event[0], event[1], say) if event else None,
+    )
+
+
+# What a job that no longer waits in the queue stops showing.
+_OFF_QUEUE: Fields = {"queuePosition": None, "waitingReason": None, "retryAfter": None}
 
 
 def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
     reason = wait.reason if wait else "waiting for admission"
-    fields = _base(record, Phase.QUEUED) | {
-        "queuePosition": wait.position if wait else None,
-        "waitingReason": reason,
-        "conditions": _conditions(record, now, (C.ADMITTED, "False", "Queued", reason)),
-    }
-    return Transition(fields)
+    return _transition(
+        record,
+        Phase.QUEUED,
+        now,
+        say=reason,
+        conditions=[(C.ADMITTED, "False", "Queued")],
+        event=None,
+        queuePosition=wait.position if wait else None,
+        waitingReason=reason,
+    )
 
 
 def admitted(record: Record, attempt: int, job_name: str, now: datetime) -> Transition:
-    message = f"attempt {attempt}: Job {job_name} created"
-    fields = _base(record, Phase.RUNNING) | {
-        "attempts": attempt,
-        "jobName": job_name,
-        "startedAt": _stamp(record.status.started_at or now),
-        "progress": 0,
-        "queuePosition": None,
-        "waitingReason": None,
-        "retryAfter": None,
-        "message": None,
-        "conditions": _conditions(
-            record,
-            now,
-            (C.ADMITTED, "True", "Admitted", message),
-            (C.RUNNING, "True", "JobCreated", message),
-            (C.WAITING_FOR_HUMAN, "False", "Admitted", message),
-        ),
-    }
-    return Transition(fields, Event("Normal", "Admitted", message))
+    return _transition(
+        record,
+        Phase.RUNNING,
+        now,
+        say=f"attempt {attempt}: Job {job_name} created",
+        conditions=[
+            (C.ADMITTED, "True", "Admitted"),
+            (C.RUNNING, "True", "JobCreated"),
+            (C.WAITING_FOR_HUMAN, "False", "Admitted"),
+        ],
+        event=("Normal", "Admitted"),
+        attempts=attempt,
+        jobName=job_name,
+        startedAt=_stamp(record.status.started_at or now),
+        progress=0,
+        message=None,
+        **_OFF_QUEUE,
+    )
 
 
-def _failed(record: Record, reason: str, message: str, now: datetime) -> Transition:
-    fields = _base(record, Phase.FAILED) | {
-        "message": one_line(message),
-        "completedAt": _stamp(now),
-        "queuePosition": None,
-        "waitingReason": None,
-        "retryAfter": None,
-        "conditions": _conditions(
-            record,
-            now,
-            (C.RUNNING, "False", reason, message),
-            (C.FAILED, "True", reason, message),
-        ),
-    }
-    return Transition(fields, Event("Warning", reason, message))
+def _failed(record: Record, reason: str, message: str, now: datetime, **fields: Any) -> Transition:  # noqa: ANN401
+    return _transition(
+        record,
+        Phase.FAILED,
+        now,
+        say=message,
+        conditions=[(C.RUNNING, "False", reason), (C.FAILED, "True", reason)],
+        event=("Warning", reason),
+        **({"message": one_line(message), "completedAt": _stamp(now)} | _OFF_QUEUE | fields),
+    )
 
 
 def invalid(record: Record, message: str, now: datetime) -> Transition:
@@ -134,93 +148,84 @@ def finished(record: Record, outcome: Outcome, now: datetime) -> Transition:
         if failures <= limit:
             return _backing_off(record, outcome, failures, now)
         message = f"failed {failures} time(s), retry limit {limit} reached: {outcome.message}"
-        return _with(_failed(record, outcome.reason, message, now), failures=failures)
+        return _failed(record, outcome.reason, message, now, failures=failures)
     return _failed(record, outcome.reason, outcome.message, now)
 
 
-def _with(t: Transition, **fields: Any) -> Transition:  # noqa: ANN401 - status field values
-    return Transition(t.fields | fields, t.event)
-
-
 def _succeeded(record: Record, outcome: Outcome, now: datetime) -> Transition:
-    done = outcome.finished_at or now
-    message = outcome.message or "succeeded"
-    fields = _base(record, Phase.SUCCEEDED) | {
-        "progress": 100,
-        "completedAt": _stamp(done),
-        "result": outcome.result.wire() if outcome.result is not None else None,
-        "message": None,
-        "conditions": _conditions(
-            record,
-            now,
-            (C.RUNNING, "False", "Completed", message),
-            (C.COMPLETE, "True", "Succeeded", message),
-        ),
-    }
-    return Transition(fields, Event("Normal", "Succeeded", message))
+    return _transition(
+        record,
+        Phase.SUCCEEDED,
+        now,
+        say=outcome.message or "succeeded",
+        conditions=[(C.RUNNING, "False", "Completed"), (C.COMPLETE, "True", "Succeeded")],
+        event=("Normal", "Succeeded"),
+        progress=100,
+        completedAt=_stamp(outcome.finished_at or now),
+        result=outcome.result.wire() if outcome.result is not None else None,
+        message=None,
+    )
 
 
 def _backing_off(record: Record, outcome: Outcome, failures: int, now: datetime) -> Transition:
     delay = retry_delay(failures, record.spec.retry.backoff)
-    retry_at = now + timedelta(seconds=delay)
-    message = (
-        f"attempt {record.status.attempts} failed ({outcome.reason}): {outcome.message}; "
-        f"retry {failures}/{record.spec.retry.limit} after {delay:g}s"
-    )
-    fields = _base(record, Phase.BACKING_OFF) | {
-        "failures": failures,
-        "retryAfter": _stamp(retry_at),
-        "message": one_line(outcome.message),
-        "conditions": _conditions(
-            record,
-            now,
-            (C.RUNNING, "False", "BackingOff", message),
-            (C.ADMITTED, "False", "BackingOff", message),
+    return _transition(
+        record,
+        Phase.BACKING_OFF,
+        now,
+        say=(
+            f"attempt {record.status.attempts} failed ({outcome.reason}): {outcome.message}; "
+            f"retry {failures}/{record.spec.retry.limit} after {delay:g}s"
         ),
-    }
-    return Transition(fields, Event("Warning", "BackingOff", message))
+        conditions=[(C.RUNNING, "False", "BackingOff"), (C.ADMITTED, "False", "BackingOff")],
+        event=("Warning", "BackingOff"),
+        failures=failures,
+        retryAfter=_stamp(now + timedelta(seconds=delay)),
+        message=one_line(outcome.message),
+    )
 
 
 def _waiting_for_human(record: Record, outcome: Outcome, now: datetime) -> Transition:
     message = outcome.message or "the platform asks for a login"
-    fields = _base(record, Phase.WAITING_FOR_HUMAN) | {
-        "message": one_line(message),
-        "conditions": _conditions(
-            record,
-            now,
-            (C.RUNNING, "False", "LoginRequired", message),
-            (C.ADMITTED, "False", "LoginRequired", message),
-            (C.WAITING_FOR_HUMAN, "True", "LoginRequired", message),
-        ),
-    }
-    return Transition(fields, Event("Warning", "LoginRequired", message))
+    return _transition(
+        record,
+        Phase.WAITING_FOR_HUMAN,
+        now,
+        say=message,
+        conditions=[
+            (C.RUNNING, "False", "LoginRequired"),
+            (C.ADMITTED, "False", "LoginRequired"),
+            (C.WAITING_FOR_HUMAN, "True", "LoginRequired"),
+        ],
+        event=("Warning", "LoginRequired"),
+        message=one_line(message),
+    )
 
 
 def cancelled(record: Record, now: datetime) -> Transition:
-    message = "cancelled by spec.cancel"
-    fields = _base(record, Phase.CANCELLED) | {
-        "completedAt": _stamp(now),
-        "queuePosition": None,
-        "waitingReason": None,
-        "retryAfter": None,
-        "conditions": _conditions(record, now, (C.RUNNING, "False", "Cancelled", message)),
-    }
-    return Transition(fields, Event("Normal", "Cancelled", message))
+    return _transition(
+        record,
+        Phase.CANCELLED,
+        now,
+        say="cancelled by spec.cancel",
+        conditions=[(C.RUNNING, "False", "Cancelled")],
+        event=("Normal", "Cancelled"),
+        completedAt=_stamp(now),
+        **_OFF_QUEUE,
+    )
 
 
 def suspended(record: Record, now: datetime) -> Transition:
-    message = "suspended by spec.suspend; it resumes when suspend is false"
-    fields = _base(record, Phase.SUSPENDED) | {
-        "queuePosition": None,
-        "waitingReason": None,
-        "conditions": _conditions(
-            record,
-            now,
-            (C.RUNNING, "False", "Suspended", message),
-            (C.ADMITTED, "False", "Suspended", message),
-        ),
-    }
-    return Transition(fields, Event("Normal", "Suspended", message))
+    return _transition(
+        record,
+        Phase.SUSPENDED,
+        now,
+        say="suspended by spec.suspend; it resumes when suspend is false",
+        conditions=[(C.RUNNING, "False", "Suspended"), (C.ADMITTED, "False", "Suspended")],
+        event=("Normal", "Suspended"),
+        queuePosition=None,
+        waitingReason=None,
+    )
 
 
 def progressed(progress: int) -> Transition:
