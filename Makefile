@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 BIN_PATH = $(shell python3 hack/cluster.py bin-path)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help deps binaries crds lint unit integration test run cluster-up cluster-down clean
+.PHONY: help deps binaries crds lint unit worker integration test bench run cluster-up cluster-down
 
 help:
 	@echo "make run           start the local cluster, install the CRDs, apply the examples"
@@ -27,13 +27,16 @@ crds: deps
 	$(VENV)/bin/mediajobs crds --out crds
 
 lint: deps
-	$(VENV)/bin/ruff check operator tests hack
-	$(VENV)/bin/ruff format --check operator tests hack
+	$(VENV)/bin/ruff check operator tests hack bench
+	$(VENV)/bin/ruff format --check operator tests hack bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
 unit: deps
 	$(PY) -m pytest tests/unit -q
+
+worker: deps
+	$(PY) -m pytest tests/unit/worker tests/worker -q
 
 integration: deps binaries
 	PATH="$(BIN_PATH):$$PATH" $(PY) -m pytest tests/integration -q

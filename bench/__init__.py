@@ -1,0 +1,1 @@
+"""`make bench`: measurements against the targets in DESIGN.md ("Performance targets")."""

@@ -1,0 +1,70 @@
+"""Results that are data, not files: scene-change times, probe reports."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from mediajobs.worker.probe import Probe, Stream
+
+
+@dataclass(frozen=True)
+class Scene:
+    time: float  # seconds from the start
+    score: float  # 0-1, how different the frame is from the previous one
+
+
+def parse_scenes(text: str) -> list[Scene]:
+    """The metadata filter's print-out: a ``frame:N pts:P pts_time:T`` line, then its key."""
+    scenes: list[Scene] = []
+    at: float | None = None
+    for line in text.splitlines():
+        if line.startswith("frame:"):
+            fields = dict(part.split(":", 1) for part in line.split() if ":" in part)
+            at = _finite(fields.get("pts_time"))
+        elif line.startswith("lavfi.scene_score=") and at is not None:
+            score = _finite(line.partition("=")[2])
+            if score is not None:
+                scenes.append(Scene(round(at, 3), round(score, 4)))
+            at = None
+    return scenes
+
+
+def _finite(text: str | None) -> float | None:
+    try:
+        value = float(text or "nan")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _stream_report(s: Stream) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": s.index, "type": s.codec_type, "codec": s.codec_name}
+    if s.codec_type == "video":
+        out |= {
+            "width": s.display_width,
+            "height": s.display_height,
+            "pixFmt": s.pix_fmt,
+            "frameRate": round(float(s.frame_rate), 3) if s.frame_rate else None,
+            "rotation": s.rotation or None,
+        }
+    elif s.codec_type == "audio":
+        out |= {"sampleRate": s.sample_rate, "channels": s.channels}
+    out["duration"] = round(s.duration, 3) if s.duration is not None else None
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def probe_report(probe: Probe) -> dict[str, Any]:
+    """validate's result.data: what ffprobe found, in the API's camelCase."""
+    kind = "image" if probe.is_image else "video" if probe.video else "audio"
+    duration = probe.media_duration
+    report: dict[str, Any] = {
+        "format": probe.format_name,
+        "kind": kind if probe.streams else "none",
+        "duration": round(duration, 3) if duration is not None else None,
+        "size": probe.size,
+        "bitRate": probe.bit_rate,
+        "streams": [_stream_report(s) for s in probe.streams],
+    }
+    return {k: v for k, v in report.items() if v is not None}
