@@ -104,7 +104,7 @@ def test_resize_a_rotated_video_fits_what_is_displayed(work: Work) -> None:
 
 
 def test_crop_video(work: Work) -> None:
-    box = {"x": 20, "y": 10, "width": 200, "height": 100}
+    box = {"left": 20, "top": 10, "width": 200, "height": 100}
     out = work("crop_video", "in/clip.webm", params={"box": box, "preset": "ultrafast"}).output()
     video = streams(out, "video")[0]
     assert (video["width"], video["height"]) == (200, 100)
@@ -306,7 +306,7 @@ def test_resize_and_crop_image(work: Work) -> None:
     assert fit.result.outputs[0].path.endswith(".jpg")
     with Image.open(fit.output()) as image:
         assert image.size == (101, 76)
-    box = {"x": 10, "y": 20, "width": 33, "height": 17}
+    box = {"left": 10, "top": 20, "width": 33, "height": 17}
     crop = work("crop_image", "in/photo.jpg", params={"box": box})
     with Image.open(crop.output()) as image:
         assert image.size == (33, 17)

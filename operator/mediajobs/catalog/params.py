@@ -57,11 +57,11 @@ class Position(StrEnum):
 
 
 class CropBox(ApiModel):
-    """A box in pixels. On the wire its corner is `left`/`top`, not `x`/`y`: kubectl's
-    YAML 1.1 reads a bare `y:` key as the boolean true."""
+    """A box in pixels. Its corner is `left`/`top`, not `x`/`y`: kubectl's YAML 1.1
+    reads a bare `y:` key as the boolean true."""
 
-    x: int = Field(default=0, ge=0, le=16384, alias="left")
-    y: int = Field(default=0, ge=0, le=16384, alias="top")
+    left: int = Field(default=0, ge=0, le=16384)
+    top: int = Field(default=0, ge=0, le=16384)
     width: int = Field(ge=1, le=16384)
     height: int = Field(ge=1, le=16384)
 

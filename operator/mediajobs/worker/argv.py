@@ -160,14 +160,14 @@ def _letterbox(picture: Graph, width: int, height: int, fps: Fraction | int) -> 
 def _crop(picture: Graph, box: p.CropBox, source: Source, *, video: bool) -> Graph:
     """Crop to BOX, which must lie inside the displayed picture (even-sized for video)."""
     width, height = source.video.display_width, source.video.display_height
-    if box.x + box.width > width or box.y + box.height > height:
+    if box.left + box.width > width or box.top + box.height > height:
         raise InvalidInput(
-            f"crop box {box.width}x{box.height}+{box.x}+{box.y} exceeds the {width}x{height} input"
+            f"crop box {box.width}x{box.height}+{box.left}+{box.top} exceeds the {width}x{height} input"
         )
     if video:
-        return picture.filter("crop", even(box.width), even(box.height), box.x, box.y)
+        return picture.filter("crop", even(box.width), even(box.height), box.left, box.top)
     # exact: crop would otherwise round a 4:2:0 still's box to even numbers
-    return picture.filter("crop", box.width, box.height, box.x, box.y, exact=1)
+    return picture.filter("crop", box.width, box.height, box.left, box.top, exact=1)
 
 
 def _place(position: Position, margin: int, names: tuple[str, str, str, str]) -> dict[str, str]:

@@ -110,12 +110,12 @@ def test_resize_video(width: int | None, height: int | None, mode: FitMode, scal
 
 
 def test_crop_video_box_is_even_and_inside_the_displayed_picture() -> None:
-    box = p.CropBox(x=10, y=20, width=101, height=51)
+    box = p.CropBox(left=10, top=20, width=101, height=51)
     cmd = argv.crop_video(p.CropVideoParams(box=box), source(video_probe()), "/o/a.mp4", X264)
     assert "crop=100:50:10:20" in graph(cmd)
     # a phone video stored 320x240 and rotated 90 degrees is displayed 240x320
     rotated = source(video_probe(rotation=90))
-    tall = p.CropBox(x=0, y=0, width=240, height=320)
+    tall = p.CropBox(left=0, top=0, width=240, height=320)
     argv.crop_video(p.CropVideoParams(box=tall), rotated, "/o/a.mp4", X264)
     with pytest.raises(InvalidInput, match=r"exceeds the 320x240 input"):
         argv.crop_video(p.CropVideoParams(box=tall), source(video_probe()), "/o/a.mp4", X264)
@@ -333,11 +333,11 @@ def test_resize_image_does_not_round_to_even() -> None:
 
 
 def test_crop_image_checks_the_box() -> None:
-    box = p.CropBox(x=1, y=1, width=101, height=51)
+    box = p.CropBox(left=1, top=1, width=101, height=51)
     cmd = argv.crop_image(p.CropImageParams(box=box), source(image_probe()), "/o/p.jpg")
     assert "crop=101:51:1:1:exact=1" in graph(cmd)
     with pytest.raises(InvalidInput, match="exceeds"):
-        big = p.CropBox(x=300, y=0, width=21, height=10)
+        big = p.CropBox(left=300, top=0, width=21, height=10)
         argv.crop_image(p.CropImageParams(box=big), source(image_probe()), "/o/p.jpg")
 
 
