@@ -162,7 +162,8 @@ def _crop(picture: Graph, box: p.CropBox, source: Source, *, video: bool) -> Gra
     width, height = source.video.display_width, source.video.display_height
     if box.left + box.width > width or box.top + box.height > height:
         raise InvalidInput(
-            f"crop box {box.width}x{box.height}+{box.left}+{box.top} exceeds the {width}x{height} input"
+            f"crop box {box.width}x{box.height}+{box.left}+{box.top}"
+            f" exceeds the {width}x{height} input"
         )
     if video:
         return picture.filter("crop", even(box.width), even(box.height), box.left, box.top)
