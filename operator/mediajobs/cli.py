@@ -46,6 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     op.add_argument("--verbose", action="store_true")
     commands.add_parser("worker", help="run one media task (the job container's entrypoint)")
+    detect = commands.add_parser(
+        "detect-watermark", help="recover the invisible per-fan id from an image or video"
+    )
+    detect.add_argument("path", type=Path)
+    detect.add_argument("--creator", default=None, help="the creatorProfile it was marked for")
+    detect.add_argument(
+        "--fan", action="append", default=[], help="a candidate fanId to match (repeatable)"
+    )
     args, rest = parser.parse_known_args(argv)
     if args.command == "crds":
         for path in _write_crds(args.out):
@@ -59,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return worker_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "detect-watermark":
+        return _detect_watermark(args.path, args.creator, args.fan)
     from mediajobs.controller.operator import Options  # noqa: PLC0415
     from mediajobs.controller.operator import run as run_operator  # noqa: PLC0415
 
@@ -75,6 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         namespaces=args.namespace,
     )
     asyncio.run(run_operator(options))
+    return 0
+
+
+def _detect_watermark(path: Path, creator: str | None, fans: list[str]) -> int:
+    """Print the embedded id (and the matching fan); exit 1 when there is no mark."""
+    from mediajobs.worker.stego import detect_file, payload_for  # noqa: PLC0415 - worker extra
+
+    found = detect_file(path)
+    if found is None:
+        print(f"{path}: no watermark found")
+        return 1
+    match = next((fan for fan in fans if payload_for(creator, fan) == found), None)
+    print(f"{path}: watermark id {found.hex()}" + (f" = fan {match}" if match else ""))
     return 0
 
 

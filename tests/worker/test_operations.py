@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -357,3 +358,25 @@ def test_steganographic_watermark_is_recoverable(work: Work, source: str) -> Non
     assert stego.detect_file(out) == payload
     if source.endswith(".mp4"):
         assert [a["codec_name"] for a in streams(out, "audio")] == ["aac"]  # copied
+
+
+def test_detect_watermark_command_names_the_fan(work: Work, media: Path) -> None:
+    outcome = work(
+        "apply_steganographic_watermark",
+        "in/photo.png",
+        params={"fanId": "fan-7"},
+        creatorProfile="alice",
+    )
+    command = [sys.executable, "-m", "mediajobs", "detect-watermark", str(outcome.output())]
+    found = subprocess.run(
+        [*command, "--creator", "alice", "--fan", "fan-1", "--fan", "fan-7"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert found.returncode == 0
+    expected = stego.payload_for("alice", "fan-7").hex()
+    assert found.stdout.strip().endswith(f"watermark id {expected} = fan fan-7")
+    clean = subprocess.run(
+        [sys.executable, "-m", "mediajobs", "detect-watermark", str(media / "in/photo.png")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert clean.returncode == 1 and "no watermark found" in clean.stdout
