@@ -420,7 +420,10 @@ class Reconciler:
 
     async def _suspend(self, record: Record, job: JobView | None) -> None:
         if job is not None:
-            await self.kube.merge_patch(jobs_path(job.namespace, job.name), suspend_patch(True))
+            patched = await self.kube.merge_patch(
+                jobs_path(job.namespace, job.name), suspend_patch(True)
+            )
+            self.observe_job("MODIFIED", patched)
         await self._write(record, statuses.suspended(record, self.clock()))
 
     async def _expire(self, record: Record) -> None:
@@ -476,9 +479,10 @@ class Reconciler:
         key = record.key
         try:
             if step.resume is not None:
-                await self.kube.merge_patch(
+                patched = await self.kube.merge_patch(
                     jobs_path(step.resume.namespace, step.resume.name), suspend_patch(False)
                 )
+                self.observe_job("MODIFIED", patched)
                 name = step.resume.name
             else:
                 name = await self._create_job(record, step.attempt, pool_name)
@@ -507,10 +511,14 @@ class Reconciler:
         for target in (body["metadata"], body["spec"]["template"]["metadata"]):
             # The MediaJob's own labels travel with its pods; ours win on a clash.
             target["labels"] = record.labels | target.get("labels", {})
-        await self.kube.create(
-            jobs_path(record.key.namespace), body
-        )  # a 409 is our own earlier create
-        return str(body["metadata"]["name"])
+        name = str(body["metadata"]["name"])
+        created, _ = await self.kube.create(jobs_path(record.key.namespace), body)
+        # The answer updates the view at once: the Job watch can lag seconds behind
+        # under load. A 409 is our own earlier create: read it instead.
+        current = created or await self.kube.get(jobs_path(record.key.namespace, name))
+        if current is not None:
+            self.observe_job("ADDED", current)
+        return name
 
     # ---- coalesced writes -------------------------------------------------------------
 
