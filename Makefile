@@ -13,6 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help:
 	@echo "make run           start the local cluster, install the CRDs, apply the examples"
 	@echo "make test          lint + unit + integration tests (real local control plane)"
+	@echo "make bench         performance figures (operator, worker, watermark)"
 	@echo "make crds          regenerate crds/ from the pydantic models"
 	@echo "make cluster-up    start the local cluster (hack/cluster.py)"
 	@echo "make cluster-down  stop it"
@@ -49,6 +50,13 @@ cluster-up: deps binaries
 
 cluster-down:
 	python3 hack/cluster.py down
+
+# Figures and ratios measured in one run (not a timed test): the operator against
+# the local control plane, the worker against bare FFmpeg, the invisible watermark.
+bench: deps binaries
+	$(PY) -m bench.operator_bench
+	$(PY) bench/worker.py --runs 3
+	$(PY) bench/stego.py
 
 run: deps binaries
 	PATH="$(BIN_PATH):$$PATH" bash hack/run.sh
