@@ -67,6 +67,7 @@ COSMETIC_MIN_INTERVAL = 10.0
 COSMETIC_WRITES_PER_SECOND = 20.0
 PROGRESS_MIN_INTERVAL = 1.0
 RETRY_AFTER_API_ERROR = 5.0
+MAX_PASS_PAUSE = 0.1
 # How long a Job the operator created may stay unseen by its watch before it is
 # created again (a 409 if it was only the watch lagging).
 JOB_WATCH_GRACE = 10.0
@@ -249,6 +250,7 @@ class Reconciler:
         try:
             while True:
                 self.wake.clear()
+                began = time.monotonic()
                 now = self.clock()
                 self._due_timers(now)
                 for key in list(self.dirty - self.busy):
@@ -256,8 +258,11 @@ class Reconciler:
                     self._step(key, now)
                 self._admit(now)
                 self._write_cosmetics()
-                self.metrics.observe(self)
+                spent = time.monotonic() - began
                 await self._sleep(now)
+                # A pass costs O(queue): after a costly one, let the wakes pile up for as
+                # long again, so that a long queue gets fewer, larger passes (<= half a core).
+                await asyncio.sleep(min(spent, MAX_PASS_PAUSE))
         finally:
             progress.cancel()
             for task in list(self._tasks):
@@ -432,11 +437,12 @@ class Reconciler:
     # ---- admission --------------------------------------------------------------------
 
     def _candidates(self) -> list[Candidate]:
+        # Busy ones too: leaving out a job whose write is in flight would shift every
+        # position behind it (and the cosmetic writer would write the shifted ones),
+        # and would let a later job be admitted ahead of it.
         out = []
         for key in self.queue:
             record = self.records[key]
-            if key in self.busy:
-                continue
             out.append(
                 Candidate(key, record.uid, record.spec.priority, record.created, record.demand())
             )
@@ -458,11 +464,15 @@ class Reconciler:
         )
         for admit in decision.admit:
             key = admit.candidate.key
+            if key in self.busy:
+                continue  # admitted on the pass after its write lands
             step = self.queue.pop(key)
             self.ledger[key] = Active(key, admit.candidate.demand, admit.pool)  # assume
             self.last_start[admit.candidate.demand.category] = now
             self._spawn(key, self._start(self.records[key], step, admit.pool))
         for key, reason in decision.reject.items():
+            if key in self.busy:
+                continue
             self.queue.pop(key, None)
             record = self.records[key]
             self._spawn(key, self._write(record, statuses.unschedulable(record, reason, now)))
