@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +86,3 @@ def all_finished(ns: Kubectl, names: list[str], timeout: float) -> dict[str, str
         return now if done else None
 
     return wait_for(f"{len(names)} MediaJobs to finish", probe, timeout)
-
-
-Probe = Callable[[], Any]

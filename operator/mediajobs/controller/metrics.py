@@ -73,7 +73,7 @@ class Metrics:
         for pool, value in used.items():
             self.vram_pool.labels(pool=pool).set(value)
 
-    def admitted(self, record: Record, waited: float) -> None:
+    def admitted(self, waited: float) -> None:
         self.admission_wait.observe(waited)
 
     def transition(self, record: Record, phase: str, now: datetime) -> None:

@@ -499,7 +499,7 @@ class Reconciler:
         except ApiError:
             self.ledger.pop(key, None)  # forget the assumption: it is queued again
             raise
-        self.metrics.admitted(record, time.monotonic() - self.first_seen.get(key, time.monotonic()))
+        self.metrics.admitted(time.monotonic() - self.first_seen.get(key, time.monotonic()))
         await self._write(record, statuses.admitted(record, step.attempt, name, self.clock()))
 
     async def _create_job(self, record: Record, attempt: int, pool_name: str | None) -> str:
