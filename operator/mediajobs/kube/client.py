@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -21,6 +21,7 @@ from uuid import uuid4
 
 import aiohttp
 import kopf
+import orjson
 
 from mediajobs.api.common import GROUP, VERSION
 
@@ -39,6 +40,15 @@ class ApiError(Exception):
     @property
     def temporary(self) -> bool:
         return self.status == 429 or self.status >= 500 or self.status == 0
+
+
+def _message(raw: bytes) -> str:
+    """An error answer's message: a Status object's, or the text (a proxy's, a plain 404)."""
+    try:
+        status = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode(errors="replace").strip()[:500]
+    return str(status.get("message", status)) if isinstance(status, dict) else str(status)
 
 
 def mediajobs_path(namespace: str | None = None, name: str | None = None) -> str:
@@ -113,7 +123,7 @@ class Kube:
             raise RuntimeError("use Kube as an async context manager")
         if method != "GET":
             self.writes += 1
-        data = json.dumps(body) if body is not None else None
+        data = orjson.dumps(body) if body is not None else None
         for attempt in range(RETRIES):
             try:
                 async with self._session.request(
@@ -123,12 +133,10 @@ class Kube:
                     params=params,
                     headers={"Content-Type": content_type},
                 ) as resp:
-                    payload: Body = (
-                        await resp.json(content_type=None) if resp.content_length != 0 else {}
-                    )
+                    raw = await resp.read()
                     if resp.status < 400:
-                        return payload
-                    error = ApiError(resp.status, str(payload.get("message", payload)))
+                        return orjson.loads(raw) if raw else {}
+                    error = ApiError(resp.status, _message(raw))
             except (aiohttp.ClientError, TimeoutError) as err:
                 error = ApiError(0, f"{type(err).__name__}: {err}")
             if not error.temporary or attempt == RETRIES - 1:
@@ -177,6 +185,13 @@ class Kube:
             raise
 
     async def list_all(self, path: str, *, label_selector: str | None = None) -> list[Body]:
+        items, _ = await self.list_versioned(path, label_selector=label_selector)
+        return items
+
+    async def list_versioned(
+        self, path: str, *, label_selector: str | None = None
+    ) -> tuple[list[Body], str]:
+        """Every object under PATH, and the list's resourceVersion (a watch starts there)."""
         items: list[Body] = []
         params = {"limit": "500"}
         if label_selector:
@@ -184,10 +199,30 @@ class Kube:
         while True:
             page = await self.request("GET", path, params=params)
             items.extend(page.get("items", []))
-            token = page.get("metadata", {}).get("continue")
-            if not token:
-                return items
-            params["continue"] = token
+            meta = page.get("metadata", {})
+            if not meta.get("continue"):
+                return items, str(meta.get("resourceVersion", ""))
+            params["continue"] = meta["continue"]
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, path: str, params: Mapping[str, str], *, read_timeout: float
+    ) -> AsyncIterator[aiohttp.StreamReader]:
+        """A long GET (a watch): its body as it arrives; no total timeout, READ_TIMEOUT
+        seconds of silence at most (a watch can die silently behind a proxy)."""
+        if self._session is None:
+            raise RuntimeError("use Kube as an async context manager")
+        try:
+            async with self._session.get(
+                self.server + path,
+                params=params,
+                timeout=aiohttp.ClientTimeout(total=None, sock_read=read_timeout),
+            ) as resp:
+                if resp.status >= 400:
+                    raise ApiError(resp.status, _message(await resp.read()))
+                yield resp.content
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise ApiError(0, f"{type(err).__name__}: {err}") from err
 
     async def post_event(
         self,

@@ -1,0 +1,101 @@
+"""kube/watch.py's Informer against the real API server: list, watch, resume, relist."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import kopf
+import pytest
+
+from mediajobs.kube.client import Kube
+from mediajobs.kube.watch import Informer
+from tests.localcluster import WAIT_SHORT, Kubectl
+
+Seen = list[tuple[str, str]]
+
+
+@contextlib.asynccontextmanager
+async def client(ns: Kubectl, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Kube]:
+    monkeypatch.setenv("KUBECONFIG", str(ns.kubeconfig))
+    info = kopf.login_with_kubeconfig(settings=kopf.OperatorSettings())
+    assert info is not None
+    async with Kube(info) as kube:
+        yield kube
+
+
+def configmap(name: str, *, labelled: bool = True, value: str = "1") -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": {"watched": "yes"} if labelled else {}},
+        "data": {"value": value},
+    }
+
+
+async def until_seen(seen: Seen, wanted: tuple[str, str]) -> None:
+    async def arrived() -> None:
+        while wanted not in seen:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(arrived(), WAIT_SHORT)
+
+
+@contextlib.asynccontextmanager
+async def running(informer: Informer) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(informer.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_list_then_watch_then_resume_after_gone(
+    ns: Kubectl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for manifest in (configmap("a"), configmap("b"), configmap("other", labelled=False)):
+        ns.apply(manifest)
+    seen: Seen = []
+    async with client(ns, monkeypatch) as kube:
+        informer = Informer(
+            kube,
+            f"/api/v1/namespaces/{ns.namespace}/configmaps",
+            lambda kind, body: seen.append((kind, body["metadata"]["name"])),
+            label_selector="watched=yes",
+        )
+        async with running(informer):
+            await asyncio.wait_for(informer.synced.wait(), WAIT_SHORT)
+            assert sorted(seen) == [("ADDED", "a"), ("ADDED", "b")]  # the selector holds
+
+            ns.apply(configmap("c"))
+            await until_seen(seen, ("ADDED", "c"))
+            ns.apply(configmap("a", value="2"))
+            await until_seen(seen, ("MODIFIED", "a"))
+            ns.run("delete", "configmap", "b")
+            await until_seen(seen, ("DELETED", "b"))
+
+        # Stopped, c goes; the informer comes back with a resourceVersion the API
+        # server no longer serves: 410 Gone, so it lists again and reports what the
+        # new list lacks as DELETED.
+        ns.run("delete", "configmap", "c")
+        informer.version = "1"
+        seen.clear()
+        async with running(informer):
+            await until_seen(seen, ("DELETED", "c"))
+            assert ("ADDED", "a") in seen  # the relist
+            ns.apply(configmap("d"))
+            await until_seen(seen, ("ADDED", "d"))  # and the watch goes on from there
+        assert ("DELETED", "b") not in seen  # reported once, while it was watched
+
+
+async def test_a_refused_first_list_stops_the_informer(
+    ns: Kubectl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with client(ns, monkeypatch) as kube:
+        informer = Informer(kube, "/apis/mediajobs.dev/v1alpha1/nosuchresource", print)
+        with pytest.raises(Exception, match="404"):
+            await asyncio.wait_for(informer.run(), WAIT_SHORT)
+        assert not informer.synced.is_set()
