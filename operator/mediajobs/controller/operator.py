@@ -1,8 +1,10 @@
-"""The kopf shell: watches feed the reconciler; start-up wires the rest.
+"""The kopf shell: start-up wires the informers, the reconciler and the HTTP endpoints.
 
-Only event handlers (no per-object create/update handlers): kopf then stores no
-progress annotations and patches nothing, so every API write is the
-reconciler's own (DESIGN.md "What kopf costs").
+kopf runs the operator's lifecycle (login, start-up, clean-up, signals) and is
+where per-object handlers go for what is rare (DESIGN.md "What kopf costs").
+The admission path is fed by kube/watch.py's informers instead of kopf event
+handlers: measured here, kopf's per-event work was most of the operator's CPU
+per admission. Every API write is the reconciler's own.
 """
 
 from __future__ import annotations
@@ -11,20 +13,18 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
 
-from mediajobs.api.common import GROUP, VERSION
+from mediajobs.api.common import GROUP
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.controller.http import serve
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.progress import consume
 from mediajobs.controller.reconciler import Reconciler
-from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
 from mediajobs.kube.client import Kube
 
 log = logging.getLogger("mediajobs.operator")
@@ -48,17 +48,6 @@ class State:
     kube: Kube | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     http: Any = None
-
-
-class EventsOnlyDiffBase(kopf.AnnotationsDiffBaseStorage):
-    """No essence: kopf would deep-copy every event's body to diff it for on.create /
-    on.update handlers, and the operator has none (about 10 % of its CPU per admission).
-    Give a kind its real essence back here before it gets a changing handler."""
-
-    def build(
-        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
-    ) -> kopf.BodyEssence:
-        return kopf.BodyEssence()
 
 
 def _stop_if_dead(task: asyncio.Task[None]) -> None:
@@ -85,8 +74,8 @@ def registry() -> kopf.OperatorRegistry:
     async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: object) -> None:
         state: State = memo["state"]
         settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-        settings.persistence.diffbase_storage = EventsOnlyDiffBase(prefix=GROUP)
-        settings.watching.server_timeout = 300  # idle watches die silently behind proxies
+        # Idle watches die silently behind proxies (kube/watch.py bounds its own).
+        settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         settings.posting.level = logging.WARNING
         kube = Kube(_login(settings), connections=state.options.writers * 2)
@@ -102,8 +91,10 @@ def registry() -> kopf.OperatorRegistry:
         )
         state.reconciler = rec
         state.http = await serve(rec, state.options.http_host, state.options.http_port)
-        await rec.sync()
-        state.tasks.append(asyncio.create_task(rec.run(), name="reconciler"))
+        informers = rec.informers()
+        for informer in informers:
+            state.tasks.append(asyncio.create_task(informer.run(), name=f"watch {informer.path}"))
+        state.tasks.append(asyncio.create_task(rec.run(informers), name="reconciler"))
         if state.options.config.redis_url:
             stream = state.options.config.progress_stream
             state.tasks.append(
@@ -128,18 +119,6 @@ def registry() -> kopf.OperatorRegistry:
             await state.http.cleanup()
         if state.kube is not None:
             await state.kube.__aexit__(None, None, None)
-
-    @kopf.on.event(GROUP, VERSION, "mediajobs", registry=reg)
-    def mediajob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: object) -> None:
-        memo["state"].reconciler.observe_mediajob(type, body)
-
-    @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY_LABEL: MANAGER}, registry=reg)
-    def job_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: object) -> None:
-        memo["state"].reconciler.observe_job(type, body)
-
-    @kopf.on.event("", "v1", "resourcequotas", registry=reg)
-    def quota_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: object) -> None:
-        memo["state"].reconciler.observe_quota(type, body)
 
     return reg
 

@@ -64,7 +64,8 @@ class Hold:
 
 @dataclass(frozen=True)
 class Adopt:
-    """A Job exists for an attempt the status does not show (a crash after create)."""
+    """A Job runs for an attempt the status does not show as Running yet: just
+    admitted or resumed (the status write follows the Job's), or a crash in between."""
 
     job: JobView
 
@@ -158,7 +159,10 @@ def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Pla
     if phase == Phase.WAITING_FOR_HUMAN:
         return Noop()
     if current is not None and not current.finished:
-        return Queue(attempts, resume=current) if current.suspended else Hold(current)
+        if current.suspended:
+            return Queue(attempts, resume=current)
+        # Admission creates (or resumes) the Job; the status follows as its own write.
+        return Hold(current) if phase == Phase.RUNNING else Adopt(current)
     if phase == Phase.BACKING_OFF and record.status.retry_after and record.status.retry_after > now:
         return Sleep(record.status.retry_after)
     start_after = record.spec.start_after

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import heapq
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,11 +50,13 @@ from mediajobs.controller.records import (
     job_from_body,
     quota_from_body,
     record_from_body,
+    resource_version_of,
 )
 from mediajobs.jobs.build import build_job, suspend_patch
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
 from mediajobs.jobs.outcome import outcome
 from mediajobs.kube.client import ApiError, Kube, jobs_path, mediajobs_path
+from mediajobs.kube.watch import Informer
 from mediajobs.scheduling.decide import Limits, Pool, Snapshot, Wait, decide
 from mediajobs.scheduling.model import Active, Candidate, JobKey, Quota
 
@@ -66,6 +69,11 @@ POOL_LABEL = "mediajobs.dev/gpu-pool"
 COSMETIC_MIN_INTERVAL = 10.0
 COSMETIC_WRITES_PER_SECOND = 20.0
 PROGRESS_MIN_INTERVAL = 1.0
+# Writes go out in two lanes. Admission (create, resume, suspend or delete a Job) is
+# what starts and stops work; status patches and Events report it, and a MediaJob
+# status patch costs the API server about twice a Job create. Reports get a quarter
+# of the writers, so a burst of admissions is not slowed by the reports behind it.
+REPORT_SHARE = 4
 RETRY_AFTER_API_ERROR = 5.0
 MAX_PASS_PAUSE = 0.1
 # How long a Job the operator created may stay unseen by its watch before it is
@@ -87,6 +95,11 @@ def limits_from(config: OperatorConfig) -> Limits:
             if (rate := config.limit(c).starts_per_minute) is not None
         },
     )
+
+
+class Lane(enum.Enum):
+    ADMIT = "admit"
+    REPORT = "report"
 
 
 @dataclass
@@ -126,7 +139,10 @@ class Reconciler:
         self._timer_of: dict[JobKey, datetime] = {}
         self.wake = asyncio.Event()
         self.ready = asyncio.Event()
-        self._slots = asyncio.Semaphore(self.writers)
+        self._lanes = {
+            Lane.ADMIT: asyncio.Semaphore(self.writers),
+            Lane.REPORT: asyncio.Semaphore(max(1, self.writers // REPORT_SHARE)),
+        }
         self._tasks: set[asyncio.Task[None]] = set()
         self._shown: dict[JobKey, _Shown] = {}
         self._cosmetic_budget = COSMETIC_WRITES_PER_SECOND
@@ -148,17 +164,17 @@ class Reconciler:
         if event_type == "DELETED":
             self._forget(key)
             return
+        known = self.records.get(key)
+        if known is not None and known.uid != meta["uid"]:
+            self._forget(key)  # deleted and re-created under the same name
+            known = None
+        if known is not None and known.resource_version >= resource_version_of(meta):
+            return  # what we hold already (our own write's answer came first), or older
         try:
-            record = record_from_body(body)
+            record = record_from_body(body, known)
         except (ValueError, KeyError) as err:  # the CRD schema makes this unlikely
             log.warning("ignoring MediaJob %s: %s", key, err)
             return
-        known = self.records.get(key)
-        if known is not None and known.uid == record.uid:
-            if known.resource_version > record.resource_version:
-                return  # older than what we hold (our own patch answered first)
-        elif known is not None:
-            self._forget(key)  # deleted and re-created under the same name
         self.records[key] = record
         self.by_uid[record.uid] = key
         self.first_seen.setdefault(key, time.monotonic())
@@ -221,18 +237,28 @@ class Reconciler:
 
     # ---- start-up ---------------------------------------------------------------------
 
-    async def sync(self) -> None:
-        """List the world once, so the first admission pass sees every job in order."""
+    def informers(self) -> list[Informer]:
+        """The watches that feed the view: MediaJobs, the operator's Jobs, quotas."""
         scopes: list[str | None] = [*self.namespaces] or [None]  # None: every namespace
+        out = []
         for ns in scopes:
-            for body in await self.kube.list_all(mediajobs_path(ns)):
-                self.observe_mediajob(None, body)
-            selector = f"{MANAGED_BY_LABEL}={MANAGER}"
-            for body in await self.kube.list_all(jobs_path(ns), label_selector=selector):
-                self.observe_job(None, body)
             quotas = f"/api/v1/namespaces/{ns}/resourcequotas" if ns else "/api/v1/resourcequotas"
-            for body in await self.kube.list_all(quotas):
-                self.observe_quota(None, body)
+            out += [
+                Informer(self.kube, mediajobs_path(ns), self.observe_mediajob),
+                Informer(
+                    self.kube,
+                    jobs_path(ns),
+                    self.observe_job,
+                    label_selector=f"{MANAGED_BY_LABEL}={MANAGER}",
+                ),
+                Informer(self.kube, quotas, self.observe_quota),
+            ]
+        return out
+
+    async def sync(self, informers: Sequence[Informer]) -> None:
+        """Wait until every informer has handled its first list, so the first admission
+        pass sees every job in order (a restart never lets a later job jump ahead)."""
+        await asyncio.gather(*(i.synced.wait() for i in informers))
         self.dirty.update(self.records)
         self.ready.set()
         log.info(
@@ -244,8 +270,8 @@ class Reconciler:
 
     # ---- the loop ---------------------------------------------------------------------
 
-    async def run(self) -> None:
-        await self.ready.wait()
+    async def run(self, informers: Sequence[Informer]) -> None:
+        await self.sync(informers)
         progress = asyncio.create_task(self._flush_progress_forever())
         try:
             while True:
@@ -288,13 +314,15 @@ class Reconciler:
             if key in self.records:
                 self.dirty.add(key)
 
-    def _spawn(self, key: JobKey | None, work: Coroutine[Any, Any, object]) -> None:
-        """Run WORK on a writer slot; KEY is planned again when it is done."""
+    def _spawn(
+        self, key: JobKey | None, work: Coroutine[Any, Any, object], lane: Lane = Lane.REPORT
+    ) -> None:
+        """Run WORK on a writer slot of LANE; KEY is planned again when it is done."""
         if key is not None:
             self.busy.add(key)
 
         async def guarded() -> None:
-            async with self._slots:
+            async with self._lanes[lane]:
                 try:
                     await work
                 except ApiError as err:
@@ -365,9 +393,9 @@ class Reconciler:
             case FailInvalid(reason=reason):
                 self._spawn(key, self._write(record, statuses.invalid(record, reason, now)))
             case Cancel(job=job):
-                self._spawn(key, self._cancel(record, job))
+                self._spawn(key, self._cancel(record, job), Lane.ADMIT)
             case Suspend(job=job):
-                self._spawn(key, self._suspend(record, job))
+                self._spawn(key, self._suspend(record, job), Lane.ADMIT)
             case Expire():
                 self._spawn(key, self._expire(record))
 
@@ -384,7 +412,7 @@ class Reconciler:
             self.ledger[key] = active
         self.created_at[key] = clock
         log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
-        self._spawn(key, self._create_job(record, attempt, active.pool))
+        self._spawn(key, self._create_job(record, attempt, active.pool), Lane.ADMIT)
 
     async def _write(self, record: Record, transition: statuses.Transition) -> None:
         """Patch the status (and post the Event); the answer updates the view."""
@@ -469,7 +497,7 @@ class Reconciler:
             step = self.queue.pop(key)
             self.ledger[key] = Active(key, admit.candidate.demand, admit.pool)  # assume
             self.last_start[admit.candidate.demand.category] = now
-            self._spawn(key, self._start(self.records[key], step, admit.pool))
+            self._spawn(key, self._start(self.records[key], step, admit.pool), Lane.ADMIT)
         for key, reason in decision.reject.items():
             if key in self.busy:
                 continue
@@ -493,16 +521,15 @@ class Reconciler:
                     jobs_path(step.resume.namespace, step.resume.name), suspend_patch(False)
                 )
                 self.observe_job("MODIFIED", patched)
-                name = step.resume.name
             else:
-                name = await self._create_job(record, step.attempt, pool_name)
+                await self._create_job(record, step.attempt, pool_name)
         except ApiError:
             self.ledger.pop(key, None)  # forget the assumption: it is queued again
             raise
+        # Planned again, it is Adopted: the Running status goes out in the report lane.
         self.metrics.admitted(time.monotonic() - self.first_seen.get(key, time.monotonic()))
-        await self._write(record, statuses.admitted(record, step.attempt, name, self.clock()))
 
-    async def _create_job(self, record: Record, attempt: int, pool_name: str | None) -> str:
+    async def _create_job(self, record: Record, attempt: int, pool_name: str | None) -> None:
         if record.placement is None:
             raise ValueError(f"{record.key} cannot run: {record.invalid}")
         pool = self.pools.get(pool_name) if pool_name else None
@@ -528,7 +555,6 @@ class Reconciler:
         current = created or await self.kube.get(jobs_path(record.key.namespace, name))
         if current is not None:
             self.observe_job("ADDED", current)
-        return name
 
     # ---- coalesced writes -------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _rv(meta: Mapping[str, Any]) -> int:
+def resource_version_of(meta: Mapping[str, Any]) -> int:
     # resourceVersions are etcd revisions; comparing them drops events older than what we hold.
     raw = meta.get("resourceVersion", "0")
     return int(raw) if str(raw).isdigit() else 0
@@ -76,9 +76,19 @@ class Record:
         return Demand(p.category, gpus=p.gpus, vram_mib=p.vram_mib, memory_bytes=whole(p.memory))
 
 
-def record_from_body(body: Body) -> Record:
+def record_from_body(body: Body, known: Record | None = None) -> Record:
+    """BODY as a Record; KNOWN (the same MediaJob, an older version) lends its parsed
+    spec when the generation is the same: most events change only the status."""
     meta = body["metadata"]
     status = MediaJobStatus.model_validate(body.get("status") or {})
+    generation = int(meta.get("generation", 1))
+    if known is not None and known.uid == meta["uid"] and known.generation == generation:
+        return replace(
+            known,
+            resource_version=resource_version_of(meta),
+            status=status,
+            labels=dict(meta.get("labels") or {}),
+        )
     invalid: str | None = None
     placement: Placement | None = None
     spec = MediaJobSpec.model_validate(body["spec"])
@@ -95,8 +105,8 @@ def record_from_body(body: Body) -> Record:
     return Record(
         key=JobKey(meta["namespace"], meta["name"]),
         uid=meta["uid"],
-        generation=int(meta.get("generation", 1)),
-        resource_version=_rv(meta),
+        generation=generation,
+        resource_version=resource_version_of(meta),
         created=created,
         spec=spec,
         status=status,
@@ -138,7 +148,7 @@ def job_from_body(body: Body) -> JobView | None:
         name=meta["name"],
         owner_uid=labels[UID_LABEL],
         attempt=int(labels[ATTEMPT_LABEL]),
-        resource_version=_rv(meta),
+        resource_version=resource_version_of(meta),
         suspended=bool(spec.get("suspend")),
         active=int(status.get("active") or 0),
         finished=finished,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from mediajobs.api.common import Category
 
 
-@dataclass(frozen=True, slots=True, order=True)  # timers heap: ties on time compare keys
-class JobKey:
+class JobKey(NamedTuple):
+    """A MediaJob's namespace and name: a tuple, so hashing and comparing it is C code
+    (every pass of the reconciler hashes thousands of them; the timers heap compares them)."""
+
     namespace: str
     name: str
 

@@ -111,6 +111,12 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
         Queue(1, resume=job(1, suspended=True)),
     ),
     (
+        "resume admitted: the Job runs again, the status says Suspended",
+        record(phase="Suspended", attempts=1),
+        job(1),
+        Adopt(job(1)),
+    ),
+    (
         "waiting for a human",
         record(phase="WaitingForHuman", attempts=1),
         job(1, finished=True),
