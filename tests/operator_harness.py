@@ -66,7 +66,7 @@ class OperatorProcess:
 
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            return r.read().decode()
+            return str(r.read().decode())
 
     def kill(self) -> None:
         """SIGKILL: no clean-up runs, as when a node dies."""

@@ -1,24 +1,27 @@
 """The reconciler: the in-memory view, one loop that plans and admits, writers that apply.
 
-Watch events (kopf handlers) only update the view and mark MediaJobs dirty;
-the loop wakes, plans each dirty MediaJob (controller/plan.py), runs one
-admission pass over everything queued (scheduling/decide.py), and hands the
-writes to a bounded pool of concurrent writers. Admission is recorded in the
-ledger *before* the Job is created (Kueue's "assume"), because the watch-fed
-view lags the operator's own writes; a failed create forgets it again.
+Informers (kube/watch.py) only update the view and mark MediaJobs dirty; the
+loop wakes, plans each dirty MediaJob (controller/plan.py), runs an admission
+pass (scheduling/decide.py) when what admission reads has changed (the queue,
+the ledger, the quotas, a lifting rate limit: a pass is O(queue)), and hands the
+writes to writer lanes (controller/lanes.py): admission first, reports after.
+Admission is recorded in the ledger *before* the Job is created (Kueue's
+"assume"), because the watch-fed view lags the operator's own writes; a failed
+create forgets it again. The Job is the record of the decision: the Running
+status that follows it is planned as its own step (Adopt), so a crash between
+the two converges.
 
 A MediaJob with a write in flight is not planned again until the write is
 done, so two steps for one MediaJob never race.
 """
-
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import heapq
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +31,7 @@ from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import OperatorConfig
 from mediajobs.controller import statuses
+from mediajobs.controller.lanes import Lane, Lanes
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.plan import (
     Adopt,
@@ -68,12 +72,9 @@ POOL_LABEL = "mediajobs.dev/gpu-pool"
 # and all of them together at most COSMETIC_WRITES_PER_SECOND (/stats is live).
 COSMETIC_MIN_INTERVAL = 10.0
 COSMETIC_WRITES_PER_SECOND = 20.0
+REPORT_BACKLOG = 64  # report writes waiting or in flight, at most, for first Queued statuses
+COSMETIC_RECHECK = 0.5  # seconds between two looks for owed cosmetic writes (O(queue) each)
 PROGRESS_MIN_INTERVAL = 1.0
-# Writes go out in two lanes. Admission (create, resume, suspend or delete a Job) is
-# what starts and stops work; status patches and Events report it, and a MediaJob
-# status patch costs the API server about twice a Job create. Reports get a quarter
-# of the writers, so a burst of admissions is not slowed by the reports behind it.
-REPORT_SHARE = 4
 RETRY_AFTER_API_ERROR = 5.0
 MAX_PASS_PAUSE = 0.1
 # How long a Job the operator created may stay unseen by its watch before it is
@@ -97,9 +98,9 @@ def limits_from(config: OperatorConfig) -> Limits:
     )
 
 
-class Lane(enum.Enum):
-    ADMIT = "admit"
-    REPORT = "report"
+def _holding(record: Record, job: JobView) -> Active:
+    """The ledger entry of RECORD, running as JOB (which names its GPU pool)."""
+    return Active(record.key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL))
 
 
 @dataclass
@@ -139,10 +140,7 @@ class Reconciler:
         self._timer_of: dict[JobKey, datetime] = {}
         self.wake = asyncio.Event()
         self.ready = asyncio.Event()
-        self._lanes = {
-            Lane.ADMIT: asyncio.Semaphore(self.writers),
-            Lane.REPORT: asyncio.Semaphore(max(1, self.writers // REPORT_SHARE)),
-        }
+        self._lanes = Lanes(self.writers)
         self._tasks: set[asyncio.Task[None]] = set()
         self._shown: dict[JobKey, _Shown] = {}
         self._cosmetic_budget = COSMETIC_WRITES_PER_SECOND
@@ -150,6 +148,13 @@ class Reconciler:
         self._progress: dict[JobKey, int] = {}
         self._progress_written: dict[JobKey, float] = {}
         self.first_seen: dict[JobKey, float] = {}
+        # Admission is decided again only when what it reads changed (a pass is O(queue)):
+        self.candidates: dict[JobKey, Candidate] = {}  # the queue, as admission sees it
+        self._stale = True
+        self._decide_at: datetime | None = None  # a rate limit lifts
+        self._cosmetics_owed = False
+        self._unshown: deque[JobKey] = deque()  # waiting, no Queued status written yet
+        self._cosmetics_next = 0.0
 
     # ---- the view, fed by watch events ----------------------------------------------
 
@@ -185,8 +190,8 @@ class Reconciler:
         if record is not None:
             self.by_uid.pop(record.uid, None)
             self.jobs.pop(record.uid, None)
-        self.queue.pop(key, None)
-        self.ledger.pop(key, None)
+        self._dequeue(key)
+        self._release(key)
         self.waits.pop(key, None)
         self._shown.pop(key, None)
         self._progress.pop(key, None)
@@ -223,6 +228,7 @@ class Reconciler:
             self.quotas.pop(scope, None)
         else:
             self.quotas[scope] = quota
+        self._stale = True
         self._kick()
 
     def observe_progress(self, uid: str, attempt: int, progress: int) -> None:
@@ -282,8 +288,11 @@ class Reconciler:
                 for key in list(self.dirty - self.busy):
                     self.dirty.discard(key)
                     self._step(key, now)
-                self._admit(now)
-                self._write_cosmetics()
+                if self._stale or (self._decide_at is not None and now >= self._decide_at):
+                    self._admit(now)
+                self._show_queued(now)
+                if self._cosmetics_owed and began >= self._cosmetics_next:
+                    self._write_cosmetics()
                 spent = time.monotonic() - began
                 await self._sleep(now)
                 # A pass costs O(queue): after a costly one, let the wakes pile up for as
@@ -298,11 +307,8 @@ class Reconciler:
         timeout: float | None = None
         if self.timers:
             timeout = max(0.0, (self.timers[0][0] - now).total_seconds())
-        if any(
-            k not in self._shown or self._shown[k].position != w.position
-            for k, w in self.waits.items()
-        ):
-            timeout = min(timeout or 1.0, 1.0)  # cosmetic writes still owed
+        if self._cosmetics_owed:
+            timeout = min(timeout or 1.0, 1.0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), timeout)
 
@@ -322,7 +328,7 @@ class Reconciler:
             self.busy.add(key)
 
         async def guarded() -> None:
-            async with self._lanes[lane]:
+            async with self._lanes.slot(lane):
                 try:
                     await work
                 except ApiError as err:
@@ -361,11 +367,34 @@ class Reconciler:
         job = self.jobs.get(record.uid)
         step = plan(record, job, now, self.config.retention)
         if not isinstance(step, Queue):
-            self.queue.pop(key, None)
+            self._dequeue(key)
             self.waits.pop(key, None)
         if not isinstance(step, Hold | Recreate):
-            self.ledger.pop(key, None)
+            self._release(key)
         self._carry_out(key, record, step, now)
+
+    def _enqueue(self, key: JobKey, record: Record, step: Queue) -> None:
+        self.queue[key] = step
+        candidate = Candidate(
+            key, record.uid, record.spec.priority, record.created, record.demand()
+        )
+        if self.candidates.get(key) != candidate:
+            self.candidates[key] = candidate
+            self._stale = True
+
+    def _dequeue(self, key: JobKey) -> Queue | None:
+        if self.candidates.pop(key, None) is not None:
+            self._stale = True
+        return self.queue.pop(key, None)
+
+    def _hold(self, key: JobKey, active: Active) -> None:
+        if self.ledger.get(key) != active:
+            self.ledger[key] = active
+            self._stale = True
+
+    def _release(self, key: JobKey) -> None:
+        if self.ledger.pop(key, None) is not None:
+            self._stale = True
 
     def _carry_out(self, key: JobKey, record: Record, step: Plan, now: datetime) -> None:
         match step:
@@ -374,17 +403,13 @@ class Reconciler:
             case Sleep(until=until):
                 self._wake_at(until, key)
             case Queue():
-                self.queue[key] = step
+                self._enqueue(key, record, step)
             case Hold(job=job):
-                self.ledger[key] = Active(
-                    key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL)
-                )
+                self._hold(key, _holding(record, job))
             case Recreate(attempt=attempt):
                 self._recreate(key, record, attempt)
             case Adopt(job=job):
-                self.ledger[key] = Active(
-                    key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL)
-                )
+                self._hold(key, _holding(record, job))
                 self._spawn(
                     key, self._write(record, statuses.admitted(record, job.attempt, job.name, now))
                 )
@@ -409,7 +434,7 @@ class Reconciler:
         if active is None:  # after a restart: the Job is gone; take the slot again
             pool = self.limits.pools[0].name if record.demand().category.uses_gpu else None
             active = Active(key, record.demand(), pool)
-            self.ledger[key] = active
+            self._hold(key, active)
         self.created_at[key] = clock
         log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
         self._spawn(key, self._create_job(record, attempt, active.pool), Lane.ADMIT)
@@ -464,25 +489,16 @@ class Reconciler:
 
     # ---- admission --------------------------------------------------------------------
 
-    def _candidates(self) -> list[Candidate]:
-        # Busy ones too: leaving out a job whose write is in flight would shift every
-        # position behind it (and the cosmetic writer would write the shifted ones),
-        # and would let a later job be admitted ahead of it.
-        out = []
-        for key in self.queue:
-            record = self.records[key]
-            out.append(
-                Candidate(key, record.uid, record.spec.priority, record.created, record.demand())
-            )
-        return out
-
     def _admit(self, now: datetime) -> None:
+        self._stale, self._decide_at = False, None
         if not self.queue:
             self.waits.clear()
             return
+        # Busy ones too: leaving out a job whose write is in flight would shift every
+        # position behind it, and would let a later job be admitted ahead of it.
         decision = decide(
             Snapshot(
-                candidates=self._candidates(),
+                candidates=list(self.candidates.values()),
                 active=list(self.ledger.values()),
                 quotas=self.quotas,
                 now=now,
@@ -492,26 +508,43 @@ class Reconciler:
         )
         for admit in decision.admit:
             key = admit.candidate.key
-            if key in self.busy:
-                continue  # admitted on the pass after its write lands
-            step = self.queue.pop(key)
-            self.ledger[key] = Active(key, admit.candidate.demand, admit.pool)  # assume
+            step = self.queue.get(key)
+            if key in self.busy or step is None:
+                self._stale = True  # admitted on the pass after its write lands
+                continue
+            self._dequeue(key)
+            self._hold(key, Active(key, admit.candidate.demand, admit.pool))  # assume
             self.last_start[admit.candidate.demand.category] = now
             self._spawn(key, self._start(self.records[key], step, admit.pool), Lane.ADMIT)
         for key, reason in decision.reject.items():
             if key in self.busy:
+                self._stale = True
                 continue
-            self.queue.pop(key, None)
+            self._dequeue(key)
             record = self.records[key]
             self._spawn(key, self._write(record, statuses.unschedulable(record, reason, now)))
         self.waits = dict(decision.wait)
+        self._cosmetics_owed = True
         if decision.wake_at is not None:
+            self._decide_at = decision.wake_at
             self._wake_at(decision.wake_at, next(iter(decision.wait)))
-        for key, wait in self.waits.items():
-            if self.records[key].phase != Phase.QUEUED and key not in self.busy:
-                self._shown[key] = _Shown(wait.position, wait.reason, time.monotonic())
-                record = self.records[key]
-                self._spawn(key, self._write(record, statuses.queued(record, wait, now)))
+        self._unshown = deque(k for k in self.waits if self.records[k].phase != Phase.QUEUED)
+
+    def _show_queued(self, now: datetime) -> None:
+        """Write the first Queued status of newly waiting jobs, in queue order, keeping
+        the report lane's backlog short (10,000 writes at once would be 10,000 tasks)."""
+        room = REPORT_BACKLOG - self._lanes.pending[Lane.REPORT]
+        while self._unshown and room > 0:
+            key = self._unshown.popleft()
+            wait, record = self.waits.get(key), self.records.get(key)
+            if wait is None or record is None or record.phase == Phase.QUEUED:
+                continue
+            if key in self.busy:
+                self._stale = True  # decided again once its write lands; shown then
+                continue
+            room -= 1
+            self._shown[key] = _Shown(wait.position, wait.reason, time.monotonic())
+            self._spawn(key, self._write(record, statuses.queued(record, wait, now)))
 
     async def _start(self, record: Record, step: Queue, pool_name: str | None) -> None:
         key = record.key
@@ -524,7 +557,7 @@ class Reconciler:
             else:
                 await self._create_job(record, step.attempt, pool_name)
         except ApiError:
-            self.ledger.pop(key, None)  # forget the assumption: it is queued again
+            self._release(key)  # forget the assumption: it is queued again
             raise
         # Planned again, it is Adopted: the Running status goes out in the report lane.
         self.metrics.admitted(time.monotonic() - self.first_seen.get(key, time.monotonic()))
@@ -566,6 +599,7 @@ class Reconciler:
             self._cosmetic_budget + (clock - self._cosmetic_refill) * COSMETIC_WRITES_PER_SECOND,
         )
         self._cosmetic_refill = clock
+        self._cosmetics_next = clock + COSMETIC_RECHECK
         now = self.clock()
         owed = sorted(
             (w.position, key)
@@ -574,9 +608,11 @@ class Reconciler:
             and self.records[key].phase == Phase.QUEUED
             and (shown := self._shown.get(key)) is not None
             and (shown.position, shown.reason) != (w.position, w.reason)
-            and clock - shown.at >= COSMETIC_MIN_INTERVAL
         )
+        self._cosmetics_owed = bool(owed)
         for _, key in owed:
+            if clock - self._shown[key].at < COSMETIC_MIN_INTERVAL:
+                continue
             if self._cosmetic_budget < 1:
                 return
             self._cosmetic_budget -= 1

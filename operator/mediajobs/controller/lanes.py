@@ -1,0 +1,49 @@
+"""Two lanes for the operator's API writes, so that reporting never slows admitting.
+
+Admission writes (create, resume, suspend or delete a Job) start and stop work;
+report writes (status patches, Events) tell people about it. A MediaJob status
+patch costs the API server about twice a Job create (measured: 474 Job creates/s
+alone, 172/s with a status patch each), so during a burst of admissions the
+reports trickle, one at a time, and catch up as soon as the burst is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+from collections import Counter
+from collections.abc import AsyncIterator
+
+REPORT_SHARE = 4  # the report lane has a quarter of the writers
+
+
+class Lane(enum.Enum):
+    ADMIT = "admit"
+    REPORT = "report"
+
+
+class Lanes:
+    def __init__(self, writers: int) -> None:
+        self._admit = asyncio.Semaphore(writers)
+        self._report = asyncio.Semaphore(max(1, writers // REPORT_SHARE))
+        self._trickle = asyncio.Semaphore(1)
+        self.pending: Counter[Lane] = Counter()  # writes waiting for a slot or in flight
+
+    @contextlib.asynccontextmanager
+    async def slot(self, lane: Lane) -> AsyncIterator[None]:
+        """A writer slot of LANE, held for the body of the ``async with``."""
+        self.pending[lane] += 1
+        try:
+            if lane is Lane.ADMIT:
+                async with self._admit:
+                    yield
+                return
+            async with self._report:
+                if self.pending[Lane.ADMIT]:
+                    async with self._trickle:
+                        yield
+                else:
+                    yield
+        finally:
+            self.pending[lane] -= 1
