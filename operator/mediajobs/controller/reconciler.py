@@ -14,6 +14,7 @@ the two converges.
 A MediaJob with a write in flight is not planned again until the write is
 done, so two steps for one MediaJob never race.
 """
+
 from __future__ import annotations
 
 import asyncio

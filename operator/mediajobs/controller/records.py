@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from mediajobs.api.common import API_VERSION, Category
 from mediajobs.api.mediajob import KIND, MediaJobSpec, MediaJobStatus, Phase
+from mediajobs.api.quantity import whole
 from mediajobs.catalog import parse_params
 from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
 from mediajobs.jobs.placement import Placement, PlacementError, placement_for
 from mediajobs.scheduling.model import Demand, JobKey, Quota
-from mediajobs.scheduling.quantity import whole
 
 Body = Mapping[str, Any]
 

@@ -14,16 +14,12 @@ category, and a mismatch is an invalid spec (fail once, never retried):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from mediajobs.api.common import Category
 from mediajobs.api.mediajob import MediaJobSpec
+from mediajobs.api.quantity import parse_quantity
 from mediajobs.catalog import entry
-
-# A Kubernetes quantity ("2", "500m", "1.5", "2Gi", "1e9"); anything else would
-# only fail later, as a 422 on the Job create.
-_QUANTITY = re.compile(r"^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$")
 
 
 class PlacementError(ValueError):
@@ -40,9 +36,16 @@ class Placement:
 
 
 def _quantity(field: str, value: int | str) -> str:
+    """VALUE, checked now: a bad quantity would only fail later, as a 422 on the Job create."""
     text = str(value)
-    if not _QUANTITY.match(text):
-        raise PlacementError(f"spec.resources.{field}: {text!r} is not a Kubernetes quantity")
+    try:
+        amount = parse_quantity(text)
+    except ValueError:
+        raise PlacementError(
+            f"spec.resources.{field}: {text!r} is not a Kubernetes quantity"
+        ) from None
+    if amount < 0:
+        raise PlacementError(f"spec.resources.{field}: {text!r} is negative")
     return text
 
 

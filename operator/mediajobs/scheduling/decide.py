@@ -79,14 +79,14 @@ class _Usage:
     gpus: Counter[tuple[str, Category]] = field(default_factory=Counter)
     memory: Counter[tuple[str, Category]] = field(default_factory=Counter)
 
-    def add(self, namespace: str, demand: Demand, pool: str | None) -> None:
+    def add(self, namespace: str, demand: Demand, pool: str | None, count: int = 1) -> None:
         scope = (namespace, demand.category)
-        self.running[demand.category] += 1
+        self.running[demand.category] += count
         if pool is not None:
-            self.vram[pool] += demand.vram_mib
-        self.pods[scope] += 1
-        self.gpus[scope] += demand.gpus
-        self.memory[scope] += demand.memory_bytes
+            self.vram[pool] += demand.vram_mib * count
+        self.pods[scope] += count
+        self.gpus[scope] += demand.gpus * count
+        self.memory[scope] += demand.memory_bytes * count
 
 
 def _needs_pool(demand: Demand) -> bool:
@@ -211,8 +211,10 @@ class _Pass:
 
 def decide(snapshot: Snapshot, limits: Limits) -> Decision:
     run = _Pass(snapshot, limits, last_start=dict(snapshot.last_start))
-    for a in snapshot.active:
-        run.usage.add(a.key.namespace, a.demand, a.pool)
+    # Thousands of running jobs share a handful of (namespace, demand, pool) shapes.
+    shapes = Counter((a.key.namespace, a.demand, a.pool) for a in snapshot.active)
+    for (namespace, demand, pool), count in shapes.items():
+        run.usage.add(namespace, demand, pool, count)
     for c in sorted(snapshot.candidates, key=lambda c: c.sort_key):
         run.consider(c)
     return Decision(admit=run.admit, wait=run.wait, reject=run.reject, wake_at=run.wake_at)

@@ -1,4 +1,8 @@
-"""Kubernetes quantities ("2Gi", "500M", "1.5", "250m") as numbers."""
+"""Kubernetes quantities ("2Gi", "500M", "1.5", "250m", "1e9") as numbers.
+
+One parser for the whole operator: jobs/ checks the quantities a spec asks for
+with it, scheduling counts them with it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 _SUFFIX = {
     "": Decimal(1),
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
     "m": Decimal("0.001"),
     "k": Decimal(10) ** 3,
     "M": Decimal(10) ** 6,
@@ -22,16 +28,21 @@ _SUFFIX = {
     "Pi": Decimal(2) ** 50,
     "Ei": Decimal(2) ** 60,
 }
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)([a-zA-Z]{0,2})$")
+# The API server's grammar: a signed decimal, then an exponent or one suffix.
+_QUANTITY = re.compile(
+    r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(n|u|m|k|M|G|T|P|E|[KMGTPE]i))?$"
+)
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
     """A quantity as a Decimal; raises ValueError for anything else."""
-    match = _QUANTITY.match(str(value).strip())
-    if not match or match.group(2) not in _SUFFIX:
+    match = _QUANTITY.match(str(value))
+    if not match:
         raise ValueError(f"not a Kubernetes quantity: {value!r}")
+    number, exponent, suffix = match.groups()
     try:
-        return Decimal(match.group(1)) * _SUFFIX[match.group(2)]
+        scale = Decimal(10) ** int(exponent) if exponent else _SUFFIX[suffix or ""]
+        return Decimal(number) * scale
     except InvalidOperation as err:
         raise ValueError(f"not a Kubernetes quantity: {value!r}") from err
 
