@@ -84,7 +84,8 @@ RUN_FOR_LABEL = "kwok.mediajobs.dev/run-for"  # hack/kwok/stages.yaml; default r
 LONG_RUN = {RUN_FOR_LABEL: "600s"}  # pods that do not finish within a phase
 MANAGED = f"{MANAGED_BY_LABEL}={MANAGER}"
 METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
-MEDIA: dict[str, Any] = {"media": {"source": {"emptyDir": {}}}}  # KWOK mounts nothing: no PVC needed
+# KWOK mounts nothing: no PVC needed
+MEDIA: dict[str, Any] = {"media": {"source": {"emptyDir": {}}}}
 UNCAPPED = MEDIA | {
     "limits": {
         "cpu": {"maxRunning": 100_000},
