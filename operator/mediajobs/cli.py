@@ -44,6 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     op.add_argument(
         "--namespace", action="append", default=[], help="watch only this namespace (repeatable)"
     )
+    op.add_argument(
+        "--writers",
+        type=int,
+        default=64,
+        help="concurrent API writes for admission (a quarter as many more for status and Events)",
+    )
     op.add_argument("--verbose", action="store_true")
     commands.add_parser("worker", help="run one media task (the job container's entrypoint)")
     detect = commands.add_parser(
@@ -76,13 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # kopf logs every handled event at INFO: one line per watch event is noise at scale.
-    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     options = Options(
         config=load_config(args.config or _env_path("MEDIAJOBS_CONFIG")),
         http_host=args.http_host,
         http_port=args.http_port,
         namespaces=args.namespace,
+        writers=args.writers,
     )
     asyncio.run(run_operator(options))
     return 0

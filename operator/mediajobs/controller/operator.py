@@ -35,7 +35,7 @@ class Options:
     config: OperatorConfig
     http_host: str = "127.0.0.1"
     http_port: int = 8080
-    writers: int = 32
+    writers: int = 64
     namespaces: list[str] = field(default_factory=list)  # empty: the whole cluster
 
 

@@ -174,7 +174,8 @@ class Reconciler:
         if known is not None and known.uid != meta["uid"]:
             self._forget(key)  # deleted and re-created under the same name
             known = None
-        if known is not None and known.resource_version >= resource_version_of(meta):
+        version = resource_version_of(meta)  # 0: not a number (the API does not promise one)
+        if known is not None and version and known.resource_version >= version:
             return  # what we hold already (our own write's answer came first), or older
         try:
             record = record_from_body(body, known)
@@ -370,7 +371,7 @@ class Reconciler:
         if not isinstance(step, Queue):
             self._dequeue(key)
             self.waits.pop(key, None)
-        if not isinstance(step, Hold | Recreate):
+        if not isinstance(step, Hold | Recreate | Adopt):
             self._release(key)
         self._carry_out(key, record, step, now)
 
