@@ -6,7 +6,7 @@ import urllib.request
 from collections.abc import Callable
 
 from tests.builders import mediajob
-from tests.integration.operator_checks import wait_phase
+from tests.integration.operator_checks import status, wait_phase
 from tests.localcluster import Kubectl, wait_for
 from tests.operator_harness import OperatorProcess
 
@@ -51,3 +51,23 @@ def test_metrics_stats_and_health(ns: Kubectl, start_operator: StartOperator) ->
     for path, body in (("/healthz", b"ok\n"), ("/readyz", b"ready\n")):
         with urllib.request.urlopen(f"http://127.0.0.1:{op.port}{path}", timeout=5) as r:
             assert (r.status, r.read()) == (200, body)
+
+
+def test_positions_that_moved_while_the_operator_was_down_are_rewritten(
+    ns: Kubectl, start_operator: StartOperator
+) -> None:
+    op = start_operator(limits={"cpu": {"maxRunning": 1}})
+    ns.apply(mediajob("busy").kwok(run_for="600s").obj())
+    wait_phase(ns, "busy", "Running")
+    for name in ("first", "second"):
+        ns.apply(mediajob(name).obj())
+        wait_phase(ns, name, "Queued")
+    assert status(ns, "second")["queuePosition"] == 2
+
+    op.stop()
+    ns.run("delete", "mediajob", "first")
+    op.start()
+    wait_for(
+        "the moved position to be written",
+        lambda: status(ns, "second").get("queuePosition") == 1,
+    )

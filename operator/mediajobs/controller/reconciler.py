@@ -604,16 +604,15 @@ class Reconciler:
         self._cosmetics_next = clock + COSMETIC_RECHECK
         now = self.clock()
         owed = sorted(
-            (w.position, key)
+            (w.position, key, shown.at)
             for key, w in self.waits.items()
             if key not in self.busy
             and self.records[key].phase == Phase.QUEUED
-            and (shown := self._shown.get(key)) is not None
-            and (shown.position, shown.reason) != (w.position, w.reason)
+            and ((shown := self._shown_of(key)).position, shown.reason) != (w.position, w.reason)
         )
         self._cosmetics_owed = bool(owed)
-        for _, key in owed:
-            if clock - self._shown[key].at < COSMETIC_MIN_INTERVAL:
+        for _, key, shown_at in owed:
+            if clock - shown_at < COSMETIC_MIN_INTERVAL:
                 continue
             if self._cosmetic_budget < 1:
                 return
@@ -622,6 +621,14 @@ class Reconciler:
             self._shown[key] = _Shown(wait.position, wait.reason, clock)
             record = self.records[key]
             self._spawn(key, self._write(record, statuses.queued(record, wait, now)))
+
+    def _shown_of(self, key: JobKey) -> _Shown:
+        """What KEY's status shows; written before this process started if not known."""
+        shown = self._shown.get(key)
+        if shown is None:
+            status = self.records[key].status
+            shown = _Shown(status.queue_position, status.waiting_reason, at=-COSMETIC_MIN_INTERVAL)
+        return shown
 
     async def _flush_progress_forever(self) -> None:
         while True:
