@@ -59,15 +59,15 @@ def test_positions_that_moved_while_the_operator_was_down_are_rewritten(
     op = start_operator(limits={"cpu": {"maxRunning": 1}})
     ns.apply(mediajob("busy").kwok(run_for="600s").obj())
     wait_phase(ns, "busy", "Running")
-    for name in ("first", "second"):
-        ns.apply(mediajob(name).obj())
+    for name, priority in (("ahead", 5), ("behind", 6)):  # the same second: priority orders
+        ns.apply(mediajob(name).priority(priority).obj())
         wait_phase(ns, name, "Queued")
-    assert status(ns, "second")["queuePosition"] == 2
+    assert status(ns, "behind")["queuePosition"] == 2
 
     op.stop()
-    ns.run("delete", "mediajob", "first")
+    ns.run("delete", "mediajob", "ahead")
     op.start()
     wait_for(
         "the moved position to be written",
-        lambda: status(ns, "second").get("queuePosition") == 1,
+        lambda: status(ns, "behind").get("queuePosition") == 1,
     )
