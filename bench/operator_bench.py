@@ -23,6 +23,9 @@ Phases (DESIGN.md "Performance targets"):
               client can (pods run long, nothing finishes): admitted/s, ratio, drain lag
   backlog     MediaJobs created while the operator is stopped; start it: admitted/s
   rss         10,000 MediaJobs (reference caps, so they queue): VmRSS once settled
+  writes      no operator: the writes of an admission done by this client, 32 in flight
+              (Job create; + MediaJob status patch; + Event): what each costs the API
+              server, the reason status and Events go in a lane of their own
 
 All times are client-side (time.monotonic in this process): creationTimestamp has 1 s
 resolution. Watches ask for PartialObjectMetadata where only labels are needed.
@@ -45,6 +48,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -93,7 +97,7 @@ UNCAPPED = MEDIA | {
         "gpu_ai": {"maxRunning": 1},
     }
 }
-PHASES = ("steady", "handoff", "throughput", "backlog", "rss")
+PHASES = ("steady", "handoff", "throughput", "backlog", "rss", "writes")
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,22 @@ class Sizes:
     throughput: int
     backlog: int
     rss: int
+    writes: int  # admissions per shape of writes
 
 
 FULL = Sizes(
-    steady=200, steady_rate=20, warmup=10, handoff=30, throughput=2000, backlog=2000, rss=10_000
+    steady=200,
+    steady_rate=20,
+    warmup=10,
+    handoff=30,
+    throughput=2000,
+    backlog=2000,
+    rss=10_000,
+    writes=1000,
 )
-QUICK = Sizes(steady=30, steady_rate=20, warmup=5, handoff=5, throughput=200, backlog=200, rss=500)
+QUICK = Sizes(
+    steady=30, steady_rate=20, warmup=5, handoff=5, throughput=200, backlog=200, rss=500, writes=100
+)
 
 
 # ---- the operator process ---------------------------------------------------------------
@@ -763,12 +777,71 @@ async def rss(b: Bench) -> None:
     )
 
 
+ADMITTED_STATUS = {
+    "status": {
+        "phase": "Running",
+        "attempts": 1,
+        "jobName": "bench",
+        "startedAt": "2026-01-01T00:00:00Z",
+        "conditions": [
+            {
+                "type": "Admitted",
+                "status": "True",
+                "reason": "Admitted",
+                "message": "attempt 1: Job bench created",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+        ],
+    }
+}
+
+
+async def _admit(kube: Kube, ns: str, shape: str, left: Iterator[tuple[Created, Body]]) -> None:
+    """One writer: the writes of SHAPE for each (MediaJob, Job) it takes from LEFT."""
+    for mj, job in left:
+        await kube.create(jobs_path(ns), job)
+        if shape != "Job create":
+            await kube.merge_patch(mediajobs_path(ns, mj.name) + "/status", ADMITTED_STATUS)
+        if shape == "+ Event":
+            reference = {"apiVersion": "mediajobs.dev/v1alpha1", "kind": "MediaJob",
+                         "name": mj.name, "namespace": ns, "uid": mj.uid}  # fmt: skip
+            await kube.post_event(reference, type_="Normal", reason="Admitted", message="bench",
+                                  now=datetime.now(UTC))  # fmt: skip
+
+
+async def writes(b: Bench) -> None:
+    """The writes of one admission, done by this client with no operator running."""
+    n, r = b.sizes.writes, b.report
+    await ensure_priority_classes(b.kube)
+    config = OperatorConfig.model_validate(UNCAPPED)
+    rates: dict[str, float] = {}
+    for shape in ("Job create", "+ status patch", "+ Event"):
+        log(f"writes: {n} x {shape}")
+        async with b.namespace("writes") as ns:
+            names = [f"w-{i:05d}" for i in range(n)]
+            created = await b.create(mediajobs_path(ns), [mediajob_body(m) for m in names])
+            jobs = [raw_job(ns, i, config) for i in range(n)]
+            left = iter(zip(created, jobs, strict=True))
+            began = time.monotonic()
+            await asyncio.gather(*(_admit(b.kube, ns, shape, left) for _ in range(b.concurrency)))
+            rates[shape] = n / (time.monotonic() - began)
+    alone = rates["Job create"]
+    shown = "; ".join(f"{shape} {rate:.0f}/s" for shape, rate in rates.items())
+    patch = alone / rates["+ status patch"] - 1
+    event = alone / rates["+ Event"] - alone / rates["+ status patch"]
+    r.note(
+        f"writes (no operator, {b.concurrency} in flight): {shown}: a MediaJob status patch "
+        f"costs the API server {patch:.1f}x a Job create, an Event {event:.1f}x"
+    )
+
+
 PHASE_FUNCTIONS = {
     "steady": steady,
     "handoff": handoff,
     "throughput": throughput,
     "backlog": backlog,
     "rss": rss,
+    "writes": writes,
 }
 
 

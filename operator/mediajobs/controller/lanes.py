@@ -2,9 +2,9 @@
 
 Admission writes (create, resume, suspend or delete a Job) start and stop work;
 report writes (status patches, Events) tell people about it. A MediaJob status
-patch costs the API server about twice a Job create (measured: 474 Job creates/s
-alone, 172/s with a status patch each), so during a burst of admissions the
-reports trickle, one at a time, and catch up as soon as the burst is over.
+patch costs the API server nearly twice a Job create (`make bench`, writes
+phase), so during a burst of admissions the reports trickle, one at a time, and
+catch up as soon as the burst is over.
 """
 
 from __future__ import annotations

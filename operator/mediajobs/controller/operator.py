@@ -3,8 +3,8 @@
 kopf runs the operator's lifecycle (login, start-up, clean-up, signals) and is
 where per-object handlers go for what is rare (DESIGN.md "What kopf costs").
 The admission path is fed by kube/watch.py's informers instead of kopf event
-handlers: measured here, kopf's per-event work was most of the operator's CPU
-per admission. Every API write is the reconciler's own.
+handlers: kube/watch.py says what that saved. Every API write is the
+reconciler's own.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Informers: list once, then watch from the list's resourceVersion, forever.
 
 Each event goes to a plain callback on the event loop's thread, decoded with
-orjson. This is the admission path's input, so it is kept lean: kopf's
-per-object machinery (a worker task, a Body wrapper, cause detection and a
-logger per event) cost about 1 ms of CPU per event here, several times the rest
-of an admission (DESIGN.md "What kopf costs"); kopf keeps the operator's
-lifecycle and the rare per-object handlers.
+orjson. This is the admission path's input, so it is kept lean: with kopf's
+event handlers in its place (a worker task, a Body wrapper, cause detection and
+a logger per event, the standard library's JSON), the operator spent 6.3 ms of
+CPU per admission; with these informers, 1.2-1.6 ms (`make bench`, throughput
+phase). kopf keeps the operator's lifecycle and the rare per-object handlers.
 
 The client-go informer's rules: a watch resumes from the last resourceVersion it
 saw (bookmarks keep it fresh while nothing changes); "410 Gone" means that
