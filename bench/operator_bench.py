@@ -77,8 +77,9 @@ from bench.common import (
     until,
 )
 from mediajobs.config import OperatorConfig
+from mediajobs.controller import statuses
 from mediajobs.controller.bootstrap import ensure_priority_classes
-from mediajobs.controller.records import record_from_body
+from mediajobs.controller.records import Record, record_from_body
 from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER, UID_LABEL
 from mediajobs.kube.client import Body, Kube, _ssl_context, jobs_path, mediajobs_path
@@ -602,16 +603,21 @@ async def handoff(b: Bench) -> None:
     )
 
 
-def raw_job(namespace: str, index: int, config: OperatorConfig) -> Body:
-    """A batch/v1 Job shaped exactly as the operator builds one, minus the owner reference."""
-    name = f"raw-{index:05d}"
+def bench_record(namespace: str, name: str, uid: str) -> Record:
+    """The operator's Record of a bench MediaJob (as if read back from the API)."""
     body = mediajob_body(name, LONG_RUN)
     body["metadata"] |= {
         "namespace": namespace,
-        "uid": str(uuid4()),
+        "uid": uid,
         "creationTimestamp": "2025-01-01T00:00:00Z",
     }
-    record = record_from_body(body)
+    return record_from_body(body)
+
+
+def raw_job(namespace: str, index: int, config: OperatorConfig) -> Body:
+    """A batch/v1 Job shaped exactly as the operator builds one, minus the owner reference."""
+    name = f"raw-{index:05d}"
+    record = bench_record(namespace, name, str(uuid4()))
     if record.placement is None:
         raise RuntimeError(record.invalid)
     job = build_job(
@@ -777,36 +783,20 @@ async def rss(b: Bench) -> None:
     )
 
 
-ADMITTED_STATUS = {
-    "status": {
-        "phase": "Running",
-        "attempts": 1,
-        "jobName": "bench",
-        "startedAt": "2026-01-01T00:00:00Z",
-        "conditions": [
-            {
-                "type": "Admitted",
-                "status": "True",
-                "reason": "Admitted",
-                "message": "attempt 1: Job bench created",
-                "lastTransitionTime": "2026-01-01T00:00:00Z",
-            }
-        ],
-    }
-}
-
-
 async def _admit(kube: Kube, ns: str, shape: str, left: Iterator[tuple[Created, Body]]) -> None:
     """One writer: the writes of SHAPE for each (MediaJob, Job) it takes from LEFT."""
     for mj, job in left:
         await kube.create(jobs_path(ns), job)
-        if shape != "Job create":
-            await kube.merge_patch(mediajobs_path(ns, mj.name) + "/status", ADMITTED_STATUS)
-        if shape == "+ Event":
-            reference = {"apiVersion": "mediajobs.dev/v1alpha1", "kind": "MediaJob",
-                         "name": mj.name, "namespace": ns, "uid": mj.uid}  # fmt: skip
-            await kube.post_event(reference, type_="Normal", reason="Admitted", message="bench",
-                                  now=datetime.now(UTC))  # fmt: skip
+        if shape == "Job create":
+            continue
+        # The reconciler's own Running status and Event for this admission.
+        record = bench_record(ns, mj.name, mj.uid)
+        running = statuses.admitted(record, 1, mj.name, datetime.now(UTC))
+        await kube.merge_patch(mediajobs_path(ns, mj.name) + "/status", {"status": running.fields})
+        if shape == "+ Event" and running.event is not None:
+            e = running.event
+            await kube.post_event(record.reference, type_=e.type, reason=e.reason,
+                                  message=e.message, now=datetime.now(UTC))  # fmt: skip
 
 
 async def writes(b: Bench) -> None:

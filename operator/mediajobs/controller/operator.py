@@ -1,7 +1,9 @@
 """The kopf shell: start-up wires the informers, the reconciler and the HTTP endpoints.
 
 kopf runs the operator's lifecycle (login, start-up, clean-up, signals) and is
-where per-object handlers go for what is rare (DESIGN.md "What kopf costs").
+where per-object handlers go for what is rare (DESIGN.md "What kopf costs"); the
+first one brings kopf's settings for them (watch timeouts, an annotation prefix
+for its progress storage).
 The admission path is fed by kube/watch.py's informers instead of kopf event
 handlers: kube/watch.py says what that saved. Every API write is the
 reconciler's own.
@@ -18,7 +20,6 @@ from typing import Any
 
 import kopf
 
-from mediajobs.api.common import GROUP
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.controller.http import serve
@@ -73,11 +74,6 @@ def registry() -> kopf.OperatorRegistry:
     @kopf.on.startup(registry=reg)
     async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: object) -> None:
         state: State = memo["state"]
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-        # Idle watches die silently behind proxies (kube/watch.py bounds its own).
-        settings.watching.server_timeout = 300
-        settings.watching.client_timeout = 330
-        settings.posting.level = logging.WARNING
         kube = Kube(_login(settings), connections=state.options.writers * 2)
         await kube.__aenter__()
         state.kube = kube
