@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from mediajobs.catalog.params import ReencodeStreamingParams
-from mediajobs.worker.argv import Source, reencode_streaming
+from mediajobs.worker.argv import reencode_streaming
+from mediajobs.worker.budget import memory_limit
 from mediajobs.worker.gpu import LIBX264, Encoder
-from mediajobs.worker.probe import probe
+from mediajobs.worker.operations import VIDEOS
+from mediajobs.worker.sources import open_source
 
 TARGET_PERCENT = 3.0
 WORKER = [sys.executable, "-m", "mediajobs.worker"]
@@ -126,9 +128,8 @@ def measure(root: Path, seconds: float, runs: int, redis_url: str | None) -> Row
     clip = root / "in" / name
     make_clip(clip, seconds)
     params = ReencodeStreamingParams()
-    bare = reencode_streaming(
-        params, Source(str(clip), probe(str(clip))), str(root / "bare.mp4"), Encoder(LIBX264)
-    )
+    source = open_source(clip, VIDEOS, "reencode_streaming", memory_limit(None))
+    bare = reencode_streaming(params, source, str(root / "bare.mp4"), Encoder(LIBX264))
     task = {
         "uid": "bench",
         "namespace": "bench",

@@ -61,6 +61,23 @@ class Task(ApiModel):
         default=False, description="Allow URLs that resolve to private or loopback addresses."
     )
     max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
+    memory_limit_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        description="The container's memory limit: the worker's decode budget comes from it.",
+    )
+
+
+class Footprint(ApiModel):
+    """What the worker expects its inputs to take, left in the termination message first.
+
+    Written before FFmpeg decodes anything and replaced by the final message, so
+    an attempt the kernel kills for memory still says what it was working on.
+    """
+
+    input: str = Field(max_length=200, description='e.g. "3840x2160 video"')
+    estimated_bytes: int = Field(ge=0)
+    limit_bytes: int = Field(ge=1)
 
 
 class TerminationMessage(ApiModel):
@@ -68,3 +85,4 @@ class TerminationMessage(ApiModel):
 
     result: JobResult | None = None
     error: str | None = Field(default=None, max_length=1024)
+    footprint: Footprint | None = None

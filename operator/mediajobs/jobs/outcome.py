@@ -19,10 +19,18 @@ exit 3                                      LOGIN_REQUIRED       LoginRequired
 exit 75                                     RETRYABLE            TemporaryFailure
 pod evicted / preempted / node lost         RETRYABLE            Evicted / Preempted /
                                                                  NodeLost
+container OOMKilled, input over budget      INVALID              InputTooLarge
 container OOMKilled                         RETRYABLE            OOMKilled
 any other exit code N                       RETRYABLE            ExitCodeN
 Failed, no pod left to ask                  RETRYABLE            the condition's reason
 ==========================================  ===================  =====================
+
+"Input over budget": before decoding, the worker leaves its inputs' estimated
+footprint in the termination message. An attempt killed for memory whose
+input was estimated at half the limit or more will be killed again at the
+same limit: it fails at once, saying how large the input is and what to
+raise, instead of spending the retries. A smaller estimate means something
+else took the memory, and the attempt is retried.
 
 A disrupted pod does not fail the Job (its podFailurePolicy ignores it: the Job
 controller replaces the pod), so Evicted and friends only decide an outcome when
@@ -44,7 +52,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mediajobs.api.mediajob import JobResult
-from mediajobs.api.task import ExitCode, TerminationMessage
+from mediajobs.api.task import ExitCode, Footprint, TerminationMessage
 from mediajobs.jobs.messages import clean
 from mediajobs.jobs.naming import CONTAINER
 
@@ -106,12 +114,17 @@ def parse_termination_message(text: str | None) -> TerminationMessage:
         doc = None
     if not isinstance(doc, dict):
         return TerminationMessage(error=clean(text.splitlines()[-1]))
-    result = None
+    result = footprint = None
     if isinstance(doc.get("result"), dict):
         with contextlib.suppress(ValidationError):
             result = JobResult.model_validate(doc["result"])
+    if isinstance(doc.get("footprint"), dict):
+        with contextlib.suppress(ValidationError):
+            footprint = Footprint.model_validate(doc["footprint"])
     error = doc.get("error")
-    return TerminationMessage(result=result, error=clean(error) if isinstance(error, str) else None)
+    return TerminationMessage(
+        result=result, error=clean(error) if isinstance(error, str) else None, footprint=footprint
+    )
 
 
 def _time(value: object) -> datetime | None:
@@ -237,6 +250,15 @@ def _by_exit_code(code: int, error: str | None) -> _Verdict:
     return _Verdict(OutcomeKind.RETRYABLE, f"ExitCode{code}", message, code)
 
 
+def _too_large(footprint: Footprint) -> str:
+    mib = 1024 * 1024
+    return (
+        f"out of memory on a {footprint.input} (estimated {footprint.estimated_bytes // mib} MiB"
+        f" of the {footprint.limit_bytes // mib} MiB limit): it will not fit on a retry;"
+        " raise spec.resources.memory"
+    )
+
+
 def _failure(pod: Mapping[str, Any]) -> _Verdict | None:
     """Why POD's worker failed; None when the pod does not say."""
     terminated = _terminated(pod) or {}
@@ -246,6 +268,9 @@ def _failure(pod: Mapping[str, Any]) -> _Verdict | None:
     if disruption is not None:
         return _Verdict(OutcomeKind.RETRYABLE, *disruption, code)
     if terminated.get("reason") == "OOMKilled":
+        footprint = parse_termination_message(terminated.get("message")).footprint
+        if footprint is not None and footprint.estimated_bytes * 2 >= footprint.limit_bytes:
+            return _Verdict(OutcomeKind.INVALID, "InputTooLarge", _too_large(footprint), code)
         limit = _memory_limit(pod)
         detail = f"OOMKilled, limit {limit}" if limit else "OOMKilled"
         message = f"the worker ran out of memory ({detail})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mediajobs.api.mediajob import MediaJobSpec, OutputRef
+from mediajobs.api.quantity import whole
 from mediajobs.api.task import ProgressSink, Task
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.placement import Placement
@@ -47,4 +48,5 @@ def build_task(
         progress=ProgressSink(redis_url=config.redis_url, stream=config.progress_stream),
         allow_private_urls=config.allow_private_urls,
         max_download_bytes=config.max_download_bytes,
+        memory_limit_bytes=whole(placement.memory),  # the container's limit (jobs/build.py)
     )

@@ -48,6 +48,7 @@ class FfmpegProgress:
         self._block: dict[str, str] = {}
         self.percent = 0
         self.ended = False
+        self.reached: float | None = None  # the furthest position reported, in seconds
 
     def feed(self, line: str) -> int | None:
         """The percentage when LINE closes a block (``progress=...``), else None."""
@@ -58,11 +59,14 @@ class FfmpegProgress:
             self._block[key] = value
             return None
         block, self._block = self._block, {}
+        at = out_time(block)
+        if at is not None and math.isfinite(at) and (self.reached is None or at > self.reached):
+            self.reached = at
         if value == "end":
             self.ended = True
             self.percent = 100
         elif not self.ended:
-            self.percent = max(self.percent, self._percent_at(out_time(block)))
+            self.percent = max(self.percent, self._percent_at(at))
         return self.percent
 
     def _percent_at(self, seconds: float | None) -> int:

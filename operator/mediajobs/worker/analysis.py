@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,3 +69,18 @@ def probe_report(probe: Probe) -> dict[str, Any]:
         "streams": [_stream_report(s) for s in probe.streams],
     }
     return {k: v for k, v in report.items() if v is not None}
+
+
+def stream_choice(inputs: Sequence[tuple[Probe, Collection[int]]]) -> dict[str, list[str]]:
+    """Which streams of each input an output keeps and which it leaves out.
+
+    INPUTS: each input's probe with the indexes of the streams kept. Entries
+    read ``input:index type codec`` (inputs counted from 1), e.g. ``1:2 audio ac3``.
+    """
+    choice: dict[str, list[str]] = {"kept": [], "dropped": []}
+    for number, (probe, kept) in enumerate(inputs, start=1):
+        for s in probe.streams:
+            what = "cover art" if s.attached_pic else s.codec_type
+            entry = f"{number}:{s.index} {what} {s.codec_name or 'unknown'}"
+            choice["kept" if s.index in kept else "dropped"].append(entry)
+    return choice

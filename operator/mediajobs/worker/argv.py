@@ -3,9 +3,12 @@
 Nothing here runs a process or touches a file; each builder returns a
 :class:`Command`: the argv list (built with ffmpeg-python, never a shell
 string) and the output's expected duration, the progress denominator.
-Paths are absolute, so FFmpeg never reads one as a protocol (``concat:``...).
-Inputs must have distinct paths: ffmpeg-python merges identical input nodes
-into one (the caller links a repeated input under a second name).
+A user's file is always opened the one way :func:`probe.input_options` says
+(its sniffed demuxer pinned, plain files only, a pixel ceiling) and named
+``file:/abs/path``, so FFmpeg never reads a name as a protocol (``concat:``...),
+a pattern (``%d``) or a playlist. Inputs must have distinct paths:
+ffmpeg-python merges identical input nodes into one (the caller links a
+repeated input under a second name).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import ffmpeg
 
 from mediajobs.catalog import params as p
 from mediajobs.catalog.params import FitMode, Position
+from mediajobs.worker.containers import Container
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.formats import FASTSTART_SUFFIXES, image_codec_args, suffix
 from mediajobs.worker.gpu import LIBX264, Encoder
-from mediajobs.worker.probe import Probe, Stream
+from mediajobs.worker.probe import Probe, Stream, file_url, input_options
 
 FFMPEG = "ffmpeg"
 # Quiet except for errors (their tail classifies a failure); progress as key=value on stdout.
@@ -58,10 +62,12 @@ Filter = Callable[[Graph], Graph]
 
 @dataclass(frozen=True)
 class Source:
-    """One input: its local path (absolute) and what ffprobe said about it."""
+    """One input: its local path (absolute), its sniffed container, what ffprobe said."""
 
     path: str
     probe: Probe
+    container: Container
+    max_pixels: int  # no decoder allocates a larger frame
 
     @property
     def video(self) -> Stream:
@@ -93,9 +99,16 @@ def even(n: int) -> int:
 # ---------------------------------------------------------------- shared pieces
 
 
+def _input(source: Source, **options: object) -> Graph:
+    """SOURCE opened as every user file is: pinned demuxer, files only, pixel ceiling."""
+    pinned = input_options(source.container, source.max_pixels)
+    node: Graph = ffmpeg.input(file_url(source.path), **pinned, **options)
+    return node
+
+
 def _open(source: Source, **options: object) -> tuple[Graph, Graph | None]:
     """The input's picture stream and its first sound stream (None when silent)."""
-    node: Graph = ffmpeg.input(source.path, **options)
+    node = _input(source, **options)
     sound = source.probe.audio
     return node[str(source.video.index)], node[str(sound.index)] if sound else None
 
@@ -448,6 +461,15 @@ def apply_watermark(
     )
 
 
+def copied_streams(source: Source) -> set[int]:
+    """The streams strip_metadata copies: every picture and sound track, no cover art."""
+    return {
+        s.index
+        for s in source.probe.streams
+        if s.codec_type == "audio" or (s.codec_type == "video" and not s.attached_pic)
+    }
+
+
 def strip_metadata(source: Source, out: str) -> Command:
     """Every tag gone: container and stream tags, chapters, EXIF, GPS.
 
@@ -461,17 +483,12 @@ def strip_metadata(source: Source, out: str) -> Command:
     clean = {"map_metadata": -1, "map_chapters": -1, "fflags": "+bitexact", "flags": "+bitexact"}
     if source.probe.is_image:
         return _still(picture, out, STILL_QUALITY, **clean)
-    node: Graph = ffmpeg.input(source.path)
+    node = _input(source)
     first = {
         source.video.index,
         *([] if source.probe.audio is None else [source.probe.audio.index]),
     }
-    more = [
-        node[str(s.index)]
-        for s in source.probe.streams
-        if s.index not in first
-        and (s.codec_type == "audio" or (s.codec_type == "video" and not s.attached_pic))
-    ]
+    more = [node[str(i)] for i in sorted(copied_streams(source) - first)]
     return _movie(
         picture,
         audio,
@@ -499,6 +516,17 @@ def scene_detect(params: p.SceneDetectParams, source: Source, scores_file: str) 
         file=scores_file,
     )
     return command(ffmpeg.output(scored, "-", f="null"), source.probe.media_duration)
+
+
+def decode_all(source: Source) -> Command:
+    """Every picture and sound stream decoded to nothing: validate's full read of the file."""
+    node = _input(source)
+    streams = [
+        node[str(s.index)] for s in source.probe.streams if s.codec_type in ("video", "audio")
+    ]
+    if not streams:
+        raise InvalidInput("input has no picture or sound stream")
+    return command(ffmpeg.output(*streams, "-", f="null"), source.probe.media_duration)
 
 
 # ---------------------------------------------------------------- raw frames (invisible watermark)
@@ -558,7 +586,7 @@ def encode_frames(
     if source.probe.is_image:
         return _still(raw["0"], out, params.quality)
     sound = source.probe.audio
-    audio: Graph | None = ffmpeg.input(source.path)[str(sound.index)] if sound else None
+    audio: Graph | None = _input(source)[str(sound.index)] if sound else None
     return _movie(
         raw["0"],
         audio,

@@ -66,6 +66,15 @@ def vetted_address(host: str, addresses: list[str], allow_private: bool) -> str:
 
 
 def _resolve(host: str, port: int) -> list[str]:
+    """HOST's addresses; an IP literal is its own (vetted as written, whether or not
+    the resolver could make sense of it: a link-local zone it cannot resolve is
+    still a link-local address, refused for good rather than retried)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return [host]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as err:

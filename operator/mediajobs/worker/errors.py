@@ -78,6 +78,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], type[WorkerError], str], ...] = tuple(
     for pattern, kind, message in (
         (r"No space left on device|Disk quota exceeded", TemporaryFailure, "out of disk space"),
         (r"Cannot allocate memory|out of memory", TemporaryFailure, "out of memory"),
+        (
+            r"Operation not permitted|Unsafe file name|not on whitelist|Protocol not found",
+            InvalidInput,
+            "input refers to other files or URLs (refused)",
+        ),
         (r"No such file or directory", InvalidInput, "input file not found"),
         (r"Permission denied", InvalidInput, "permission denied"),
         (
@@ -93,9 +98,18 @@ _PATTERNS: tuple[tuple[re.Pattern[str], type[WorkerError], str], ...] = tuple(
             "unsupported codec",
         ),
         (
+            r"Neither number of channels nor channel layout|unspecified pixel format|"
+            r"unspecified sample format|Invalid sample rate|Invalid channel layout",
+            InvalidInput,
+            "input is truncated or corrupt: a stream has no usable parameters",
+        ),
+        (
             r"moov atom not found|Invalid data found when processing input|"
             r"truncat|corrupt|error while decoding|partial file|Invalid NAL|"
-            r"EBML header parsing failed|End of file",
+            r"EBML header parsing failed|End of file|"
+            # the Matroska demuxer answers EIO for a damaged file; a failing disk under the
+            # media volume would fail every attempt alike, so no retry is lost either way
+            r"Input/output error",
             InvalidInput,
             "input is truncated or corrupt",
         ),
@@ -111,9 +125,50 @@ def log_line(line: str) -> str:
     return _CONTEXT_PREFIX.sub("", line.strip())
 
 
+# A decoder refusing a frame over -max_pixels, or over its own hard limit.
+_OVERSIZED = re.compile(r"Picture size (\d+)x(\d+) (?:exceeds|is invalid)")
+# Lines FFmpeg logs, and then goes on (exit 0), when the input itself is damaged.
+CORRUPTION = re.compile(
+    r"partial file|Invalid NAL unit|error while decoding|corrupt|Invalid data found|"
+    r"Error splitting the input into NAL units|decode_slice_header error|"
+    r"missing picture in access unit|Packet mismatch|Truncating packet|"
+    r"Invalid (?:frame|packet|sample) size|concealing \d+ (?:DC|AC|MV) errors|"
+    r"Failed to read frame|EBML header parsing failed|Read error",
+    re.IGNORECASE,
+)
+
+
+def frame_too_large(width: int, height: int) -> InvalidInput:
+    """The refusal of a picture whose one decoded frame cannot fit the memory limit."""
+    return InvalidInput(
+        f"image too large ({width}x{height}): a decoded frame would not fit the memory limit;"
+        " raise spec.resources.memory"
+    )
+
+
+def oversized(stderr_tail: Iterable[str]) -> InvalidInput | None:
+    """A refusal naming the picture size, when a decoder declined a frame too large to hold."""
+    for line in stderr_tail:
+        found = _OVERSIZED.search(line)
+        if found:
+            return frame_too_large(int(found[1]), int(found[2]))
+    return None
+
+
+def corruption(stderr_lines: Iterable[str]) -> InvalidInput | None:
+    """InvalidInput quoting the first damage FFmpeg logged while it went on to exit 0."""
+    for line in stderr_lines:
+        if CORRUPTION.search(line):
+            return InvalidInput(f"input is truncated or corrupt: {log_line(line)}")
+    return None
+
+
 def from_ffmpeg(stderr_tail: Iterable[str], returncode: int, tool: str = "ffmpeg") -> WorkerError:
     """Classify a failed FFmpeg/ffprobe run by the tail of its stderr."""
     lines = [log_line(line) for line in stderr_tail if line.strip()]
+    too_big = oversized(lines)
+    if too_big is not None:
+        return too_big
     text = "\n".join(lines)
     for pattern, kind, message in _PATTERNS:
         if pattern.search(text):

@@ -7,6 +7,11 @@ to Redis (best effort), writes the termination message (``{"result": ...}`` or
 ``MEDIAJOB_TERMINATION_LOG``) and exits with the contract's code: 0, 2
 (invalid, permanent) or 75 (temporary, retried). SIGTERM stops FFmpeg,
 removes temporaries and exits 75.
+
+Before FFmpeg decodes anything, the termination message already holds the
+inputs' memory footprint (``{"footprint": ...}``): if the kernel kills the
+worker for memory, that is what the pod's status says, and the operator does
+not retry an input that cannot fit (jobs/outcome.py).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from mediajobs.api.task import (
     TERMINATION_LOG,
     TERMINATION_MESSAGE_LIMIT,
     ExitCode,
+    Footprint,
     Task,
     TerminationMessage,
 )
@@ -41,7 +47,7 @@ from mediajobs.worker.errors import (
     from_os_error,
     from_unexpected,
 )
-from mediajobs.worker.operations import execute, validation_summary
+from mediajobs.worker.operations import NoteFootprint, execute, validation_summary
 from mediajobs.worker.sink import Reporter
 
 log = logging.getLogger("mediajobs.worker")
@@ -101,15 +107,20 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_task(environ: Mapping[str, str]) -> tuple[ExitCode, TerminationMessage]:
-    """The whole attempt: (exit code, termination message); never raises a WorkerError."""
+def run_task(
+    environ: Mapping[str, str], note: NoteFootprint = lambda _: None
+) -> tuple[ExitCode, TerminationMessage]:
+    """The whole attempt: (exit code, termination message); never raises a WorkerError.
+
+    NOTE hears the inputs' footprint before anything decodes them.
+    """
     try:
         task = read_task(environ)
         log.info(
             "task %s/%s %s attempt %d", task.namespace, task.name, task.operation, task.attempt
         )
         reporter = Reporter(task)
-        result = execute(task, reporter.update)
+        result = execute(task, reporter.update, note)
         reporter.finish(result)
         return ExitCode.OK, TerminationMessage(result=result)
     except WorkerError as err:
@@ -136,12 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )
+    path = os.environ.get(TERMINATION_LOG_ENV, TERMINATION_LOG)
+
+    def provisional(footprint: Footprint) -> None:
+        _write_termination(path, termination_message(TerminationMessage(footprint=footprint)))
+
     with _stop_signals_raise():
         try:
-            code, message = run_task(os.environ)
+            code, message = run_task(os.environ, provisional)
         except Terminated as err:  # a signal between the handler's install and run_task's try
             code, message = err.exit_code, TerminationMessage(error=str(err))
-    _write_termination(
-        os.environ.get(TERMINATION_LOG_ENV, TERMINATION_LOG), termination_message(message)
-    )
+    _write_termination(path, termination_message(message))
     return int(code)

@@ -19,21 +19,33 @@ from pydantic import ValidationError
 
 from mediajobs.api.common import Operation
 from mediajobs.api.mediajob import JobResult
-from mediajobs.api.task import Task
+from mediajobs.api.task import Footprint, Task
 from mediajobs.catalog import Runner, entry, parse_params
 from mediajobs.catalog import params as p
 from mediajobs.catalog.params import ImageFormat
-from mediajobs.worker import argv, formats
-from mediajobs.worker.analysis import parse_scenes, probe_report
+from mediajobs.worker import argv, budget, formats
+from mediajobs.worker.analysis import parse_scenes, probe_report, stream_choice
 from mediajobs.worker.argv import Command, Source
+from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure, WorkerError, from_os_error
 from mediajobs.worker.gpu import LIBX264, Encoder, choose_encoder, nvenc_trial
 from mediajobs.worker.inputs import media_file
 from mediajobs.worker.outputs import describe, final_path, output_relpath, safe_stem, staged
-from mediajobs.worker.probe import probe
 from mediajobs.worker.run import Report, run
+from mediajobs.worker.sources import open_source, probe_output
 
-Write = Callable[[Path], None]
+# Writes the output file; returns the seconds of media it promised (None for a still).
+Write = Callable[[Path], float | None]
+# Told what the inputs will take before anything decodes them (the provisional
+# termination message), so a kill for memory still says what was being done.
+NoteFootprint = Callable[[Footprint], None]
+
+STILLS = frozenset({Kind.STILL})
+VIDEOS = frozenset({Kind.VIDEO})
+PICTURES = STILLS | VIDEOS
+# An output shorter than promised by more than this is a truncated input, not rounding.
+SHORT_OUTPUT_S = 0.5
+SHORT_OUTPUT_SHARE = 0.05
 
 
 @dataclass
@@ -44,8 +56,10 @@ class Job:
     root: Path  # the media root, resolved
     scratch: Path
     report: Report
+    limit: int  # the container's memory limit, bytes: the decode budget
     sources: list[Source] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # each input's own name, for output names
+    overlay: Source | None = None  # apply_watermark's image
 
     @property
     def source(self) -> Source:
@@ -67,14 +81,33 @@ class Job:
         if final.resolve() in {Path(s.path).resolve() for s in self.sources}:
             raise InvalidInput(f"output {rel} would overwrite the input")
         with staged(final) as stage:
-            write(stage.temp)
-            written = describe(stage.temp, rel, probe(str(stage.temp)))
+            promised = write(stage.temp)
+            ceiling = budget.max_pixels(self.limit)
+            written = describe(stage.temp, rel, probe_output(stage.temp, ceiling))
+            _check_length(written.duration, promised)
             stage.commit()
         return JobResult(outputs=[written], data=data)
 
     def ffmpeg(self, build: Callable[[str], Command]) -> Write:
         """A WRITE that runs the command BUILD makes for the temporary path."""
-        return lambda temp: run(build(str(temp)), self.report)
+
+        def write(temp: Path) -> float | None:
+            cmd = build(str(temp))
+            run(cmd, self.report)
+            return cmd.duration
+
+        return write
+
+
+def _check_length(actual: float | None, promised: float | None) -> None:
+    """An output much shorter than the input promised means the input ends early."""
+    if promised is None or actual is None:
+        return
+    if promised - actual > max(SHORT_OUTPUT_S, SHORT_OUTPUT_SHARE * promised):
+        raise InvalidInput(
+            f"input is truncated or corrupt: the output lasts {actual:.1f} s"
+            f" where the input promised {promised:.1f} s"
+        )
 
 
 # ---------------------------------------------------------------- input checks
@@ -153,16 +186,30 @@ def _image(
     return handle
 
 
+def _kept(source: Source, sound: bool = True) -> set[int]:
+    """The streams a re-encode keeps: the picture, and the first sound track when SOUND."""
+    audio = source.probe.audio if sound else None
+    return {source.video.index, *([] if audio is None else [audio.index])}
+
+
 def _h264(
-    inputs: Callable[[Job], In], builder: Callable[[V, In, str, Encoder], Command]
+    inputs: Callable[[Job], In],
+    builder: Callable[[V, In, str, Encoder], Command],
+    *,
+    sound: bool = True,
 ) -> Callable[[Job, V], JobResult]:
-    """The handler of an operation that encodes H.264: they differ in builder and inputs."""
+    """The handler of an operation that encodes H.264: they differ in builder and inputs.
+
+    SOUND: whether the output carries the inputs' first sound track.
+    """
 
     def handle(job: Job, params: V) -> JobResult:
         checked = inputs(job)
         encoder = job.encoder(params.crf)
         write = job.ffmpeg(lambda out: builder(params, checked, out, encoder))
-        return job.produce(formats.video_suffix(job.output_path), write, encoder.data())
+        streams = stream_choice([(s.probe, _kept(s, sound)) for s in job.sources])
+        data = encoder.data() | {"streams": streams}
+        return job.produce(formats.video_suffix(job.output_path), write, data)
 
     return handle
 
@@ -180,10 +227,7 @@ def _compile_gif(job: Job, params: p.CompileGifParams) -> JobResult:
 
 def _apply_watermark(job: Job, params: p.ApplyWatermarkParams) -> JobResult:
     source = _picture(job.source)
-    overlay = None
-    if params.image is not None:
-        mark = media_file(job.root, params.image)
-        overlay = _picture(Source(str(mark), probe(str(mark))))
+    overlay = None if job.overlay is None else _picture(job.overlay)
     if source.probe.is_image:
         suffix = formats.image_suffix(None, job.output_path, source.probe)
         encoder, data = Encoder(LIBX264), None  # a still is not H.264-encoded
@@ -192,6 +236,8 @@ def _apply_watermark(job: Job, params: p.ApplyWatermarkParams) -> JobResult:
         suffix = formats.video_suffix(job.output_path)
         encoder = job.encoder(params.crf)
         data = encoder.data()
+    if data is not None:
+        data["streams"] = stream_choice([(source.probe, _kept(source))])
     write = job.ffmpeg(lambda out: argv.apply_watermark(params, source, out, encoder, overlay))
     return job.produce(suffix, write, data)
 
@@ -199,7 +245,11 @@ def _apply_watermark(job: Job, params: p.ApplyWatermarkParams) -> JobResult:
 def _strip_metadata(job: Job, params: p.NoParams) -> JobResult:
     source = _picture(job.source)
     suffix = formats.same_suffix(job.output_path, job.names[0], source.probe)
-    return job.produce(suffix, job.ffmpeg(lambda out: argv.strip_metadata(source, out)))
+    write = job.ffmpeg(lambda out: argv.strip_metadata(source, out))
+    if source.probe.is_image:
+        return job.produce(suffix, write)
+    kept = argv.copied_streams(source)
+    return job.produce(suffix, write, {"streams": stream_choice([(source.probe, kept)])})
 
 
 def _steganographic_watermark(job: Job, params: p.ApplySteganographicWatermarkParams) -> JobResult:
@@ -217,7 +267,7 @@ def _steganographic_watermark(job: Job, params: p.ApplySteganographicWatermarkPa
     payload = stego.payload_for(job.task.creator_profile, params.fan_id)
     layout = frames.frame_layout(source, still)
 
-    def write(temp: Path) -> None:
+    def write(temp: Path) -> float | None:
         frames.mark_frames(
             argv.decode_frames(source, layout),
             argv.encode_frames(source, layout, str(temp), params),
@@ -225,10 +275,12 @@ def _steganographic_watermark(job: Job, params: p.ApplySteganographicWatermarkPa
             lambda luma: stego.embed_luma(luma, payload, params.strength),
             job.report,
         )
+        return None if still is not None else source.probe.media_duration
 
     data: dict[str, Any] = {"watermarkId": payload.hex()}
     if still is None:
-        data |= Encoder(LIBX264).data()
+        streams = stream_choice([(source.probe, _kept(source))])
+        data |= Encoder(LIBX264).data() | {"streams": streams}
     return job.produce(suffix, write, data)
 
 
@@ -242,28 +294,39 @@ def _scene_detect(job: Job, params: p.SceneDetectParams) -> JobResult:
 
 
 def _validate(job: Job, params: p.NoParams) -> JobResult:
-    return JobResult(data=probe_report(job.source.probe))
+    """The probe's report, after decoding every stream to the end without a complaint."""
+    source = job.source
+    reached = run(argv.decode_all(source), job.report)
+    declared = source.probe.media_duration
+    if not source.probe.is_image:
+        _check_length(reached, declared)
+    report = probe_report(source.probe)
+    if reached is not None and not source.probe.is_image:
+        report["decodedDuration"] = round(reached, 3)
+    return JobResult(data=report)
 
 
 Op = Operation
-HANDLERS: dict[Operation, Callable[[Job, Any], JobResult]] = {
-    Op.CONVERT_IMAGE: _image(argv.convert_image),
-    Op.RESIZE_IMAGE: _image(argv.resize_image),
-    Op.CROP_IMAGE: _image(argv.crop_image),
-    Op.RESIZE_VIDEO: _h264(_one_video, argv.resize_video),
-    Op.CROP_VIDEO: _h264(_one_video, argv.crop_video),
-    Op.COMPRESS_VIDEO: _h264(_one_video, argv.compress_video),
-    Op.REENCODE_STREAMING: _h264(_one_video, argv.reencode_streaming),
-    Op.APPLY_WATERMARK: _apply_watermark,
-    Op.APPLY_STEGANOGRAPHIC_WATERMARK: _steganographic_watermark,
-    Op.CREATE_TEASER: _h264(_one_video, argv.create_teaser),
-    Op.STRIP_METADATA: _strip_metadata,
-    Op.THUMBNAIL_GENERATE: _image(argv.thumbnail, check=_picture),
-    Op.COMPILE_GIF: _compile_gif,
-    Op.COMPILE_CONCAT: _h264(_videos, argv.compile_concat),
-    Op.COMPILE_QUAD: _h264(_videos, argv.compile_quad),
-    Op.SCENE_DETECT: _scene_detect,
-    Op.VALIDATE: _validate,
+Handler = Callable[[Job, Any], JobResult]
+# Each operation's handler, and the kinds of input it opens (refused before any probe).
+HANDLERS: dict[Operation, tuple[Handler, frozenset[Kind]]] = {
+    Op.CONVERT_IMAGE: (_image(argv.convert_image), STILLS),
+    Op.RESIZE_IMAGE: (_image(argv.resize_image), STILLS),
+    Op.CROP_IMAGE: (_image(argv.crop_image), STILLS),
+    Op.RESIZE_VIDEO: (_h264(_one_video, argv.resize_video), VIDEOS),
+    Op.CROP_VIDEO: (_h264(_one_video, argv.crop_video), VIDEOS),
+    Op.COMPRESS_VIDEO: (_h264(_one_video, argv.compress_video), VIDEOS),
+    Op.REENCODE_STREAMING: (_h264(_one_video, argv.reencode_streaming), VIDEOS),
+    Op.APPLY_WATERMARK: (_apply_watermark, PICTURES),
+    Op.APPLY_STEGANOGRAPHIC_WATERMARK: (_steganographic_watermark, PICTURES),
+    Op.CREATE_TEASER: (_h264(_one_video, argv.create_teaser), VIDEOS),
+    Op.STRIP_METADATA: (_strip_metadata, PICTURES),
+    Op.THUMBNAIL_GENERATE: (_image(argv.thumbnail, check=_picture), PICTURES),
+    Op.COMPILE_GIF: (_compile_gif, VIDEOS),
+    Op.COMPILE_CONCAT: (_h264(_videos, argv.compile_concat), VIDEOS),
+    Op.COMPILE_QUAD: (_h264(_videos, argv.compile_quad, sound=False), VIDEOS),
+    Op.SCENE_DETECT: (_scene_detect, VIDEOS),
+    Op.VALIDATE: (_validate, PICTURES),
 }
 
 
@@ -304,9 +367,10 @@ def _download(job: Job, url: str, number: int) -> tuple[Path, str]:
     return dest, name
 
 
-def _fetch(job: Job) -> None:
-    """Resolve or download every input, check it is not empty, probe it."""
+def _fetch(job: Job, kinds: frozenset[Kind]) -> None:
+    """Resolve or download every input, check it is not empty, sniff and probe it."""
     task = job.task
+    operation = task.operation.value
     for number, ref in enumerate(task.inputs, start=1):
         try:
             if ref.path is not None:
@@ -320,7 +384,7 @@ def _fetch(job: Job) -> None:
                 link = job.scratch / f"repeat-{number}{local.suffix}"
                 link.symlink_to(local)
                 local = link
-            job.sources.append(Source(str(local), probe(str(local))))
+            job.sources.append(open_source(local, kinds, operation, job.limit))
             job.names.append(name)
         except WorkerError as err:
             if len(task.inputs) == 1:
@@ -328,8 +392,11 @@ def _fetch(job: Job) -> None:
             raise type(err)(f"input {number}: {err}") from err
 
 
-def execute(task: Task, report: Report) -> JobResult:
-    """Run TASK to its result; every failure is a classified WorkerError."""
+def execute(task: Task, report: Report, note: NoteFootprint = lambda _: None) -> JobResult:
+    """Run TASK to its result; every failure is a classified WorkerError.
+
+    NOTE hears the inputs' footprint once they are probed, before any decode.
+    """
     catalog_entry = entry(task.operation)
     if catalog_entry.runner is not Runner.FFMPEG:
         raise InvalidInput(f"operation {task.operation.value} is not run by the FFmpeg worker")
@@ -344,8 +411,25 @@ def execute(task: Task, report: Report) -> JobResult:
         scratch = tempfile.TemporaryDirectory(prefix="mediajob-", dir=task.scratch_dir)
     except OSError as err:
         raise from_os_error(err, "creating the scratch directory") from err
+    handler, kinds = HANDLERS[task.operation]
+    limit = budget.memory_limit(task.memory_limit_bytes)
     with scratch:
-        job = Job(task, root, Path(scratch.name), report)
-        _fetch(job)
+        job = Job(task, root, Path(scratch.name), report, limit)
+        _fetch(job, kinds)
+        if isinstance(params, p.ApplyWatermarkParams) and params.image is not None:
+            mark = media_file(root, params.image)
+            job.overlay = open_source(mark, PICTURES, "the watermark image", limit)
+        note(_footprint(job, params, limit))
         report(0)
-        return HANDLERS[task.operation](job, params)
+        return handler(job, params)
+
+
+def _footprint(job: Job, params: p.Params, limit: int) -> Footprint:
+    """The inputs' memory footprint; InvalidInput when it cannot fit LIMIT."""
+    probes = [s.probe for s in job.sources]
+    if job.overlay is not None:
+        probes.append(job.overlay.probe)
+    gif = None
+    if isinstance(params, p.CompileGifParams):
+        gif = budget.Gif(seconds=params.duration, fps=params.fps, width=params.width)
+    return budget.footprint(job.task.operation, probes, limit, gif)

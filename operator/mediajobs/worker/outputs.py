@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from anyascii import anyascii
+
 from mediajobs.api.mediajob import OutputFile, OutputRef
 from mediajobs.worker.errors import InvalidInput, from_os_error
 from mediajobs.worker.inputs import inside, relative_path
@@ -31,8 +33,12 @@ _PARTIAL = ".partial-"
 
 
 def safe_stem(name: str, fallback: str) -> str:
-    """A file-name stem made of safe characters (from an input or URL name)."""
-    stem = _UNSAFE.sub("_", PurePosixPath(name).stem).strip("._")
+    """A file-name stem made of safe characters (from an input or URL name).
+
+    Letters outside ASCII are transliterated ("Été à Zürich" -> "Ete_a_Zurich",
+    "東京" -> "DongJing"), not dropped; what is left unsafe becomes ``_``.
+    """
+    stem = _UNSAFE.sub("_", anyascii(PurePosixPath(name).stem)).strip("._")
     return stem[:100] or fallback
 
 

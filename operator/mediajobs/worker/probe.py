@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from mediajobs.worker.errors import InvalidInput, from_ffmpeg
+from mediajobs.worker.containers import Container, Kind
+from mediajobs.worker.errors import InvalidInput, from_ffmpeg, oversized
 
 FFPROBE = "ffprobe"
 PROBE_TIMEOUT_S = 120
@@ -156,23 +157,48 @@ def parse_probe(doc: dict[str, Any]) -> Probe:
     )
 
 
-def probe_argv(path: str) -> list[str]:
+def input_options(container: Container, max_pixels: int) -> dict[str, str]:
+    """How FFmpeg and ffprobe open a user's file: one pinned demuxer, plain files only.
+
+    ``-f`` stops probing (no playlist or concat demuxer, no image2 pattern
+    expansion), the protocol whitelist stops any demuxer from opening anything
+    but a file, and ``max_pixels`` stops any decoder from allocating a frame
+    larger than the memory budget allows.
+    """
+    return {"f": container.demuxer, "protocol_whitelist": "file", "max_pixels": str(max_pixels)}
+
+
+def file_url(path: str) -> str:
+    """PATH as FFmpeg's file protocol names it: never read as another protocol."""
+    return f"file:{path}"
+
+
+def probe_argv(path: str, container: Container, max_pixels: int) -> list[str]:
+    # A still's first frame carries its EXIF orientation (JPEG); a video's streams say theirs.
+    frames = ["-show_frames", "-read_intervals", "%+#1"] if container.kind is Kind.STILL else []
+    options = [arg for k, v in input_options(container, max_pixels).items() for arg in (f"-{k}", v)]
     return [
         FFPROBE, "-hide_banner", "-v", "error", "-of", "json",
-        "-show_format", "-show_streams",
-        # The first packet's frame is enough for a still image's orientation.
-        "-show_frames", "-read_intervals", "%+#1",
-        path,
+        "-show_format", "-show_streams", *frames,
+        *options, file_url(path),
     ]  # fmt: skip
 
 
-def probe(path: str) -> Probe:
+def probe(path: str, container: Container, max_pixels: int) -> Probe:
     """Run ffprobe on a local file; a file it cannot read is an InvalidInput."""
     done = subprocess.run(
-        probe_argv(path), capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
+        probe_argv(path, container, max_pixels),
+        capture_output=True,
+        text=True,
+        timeout=PROBE_TIMEOUT_S,
+        check=False,
     )
+    errors = done.stderr.splitlines()[-20:]
+    too_big = oversized(errors)  # ffprobe reports it and still exits 0
+    if too_big is not None:
+        raise too_big
     if done.returncode != 0:
-        raise from_ffmpeg(done.stderr.splitlines()[-20:], done.returncode, tool="ffprobe")
+        raise from_ffmpeg(errors, done.returncode, tool="ffprobe")
     try:
         return parse_probe(json.loads(done.stdout))
     except (ValueError, KeyError) as err:

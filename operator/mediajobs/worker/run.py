@@ -1,5 +1,9 @@
 """Running FFmpeg: progress from ``-progress pipe:1``, the stderr tail kept for the verdict.
 
+FFmpeg exits 0 after logging that its input was truncated or damaged (a
+partial file, invalid NAL units): the first such line is kept, and a run that
+logged one fails as invalid input even though FFmpeg "succeeded".
+
 Two reader threads drain stdout and stderr, so FFmpeg never blocks on a full
 pipe while the main thread waits; the main thread stays free to receive
 SIGTERM. Leaving the ``with`` block early (a signal, an error) kills FFmpeg
@@ -19,7 +23,7 @@ from typing import IO
 
 from mediajobs.progress.ffmpeg import FfmpegProgress
 from mediajobs.worker.argv import Command
-from mediajobs.worker.errors import from_ffmpeg
+from mediajobs.worker.errors import CORRUPTION, InvalidInput, corruption, from_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,10 @@ class Ffmpeg:
         self._stdin = stdin
         self._raw_stdout = raw_stdout
         self._tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._damage: InvalidInput | None = None  # the first line saying the input is damaged
         self._threads: list[threading.Thread] = []
         self._proc: subprocess.Popen[bytes] | None = None
+        self._progress = FfmpegProgress(cmd.duration)
 
     @property
     def proc(self) -> subprocess.Popen[bytes]:
@@ -74,22 +80,30 @@ class Ffmpeg:
 
     def _drain_stderr(self, pipe: IO[bytes]) -> None:
         for raw in pipe:
-            self._tail.append(raw.decode(errors="replace").rstrip())
+            line = raw.decode(errors="replace").rstrip()
+            self._tail.append(line)
+            if self._damage is None and CORRUPTION.search(line):
+                self._damage = corruption([line])
 
     def _follow_progress(self, pipe: IO[bytes]) -> None:
-        parser = FfmpegProgress(self.cmd.duration)
         for raw in pipe:
-            percent = parser.feed(raw.decode(errors="replace"))
+            percent = self._progress.feed(raw.decode(errors="replace"))
             if percent is not None and self._report is not None:
                 self._report(percent)
 
-    def wait(self) -> None:
-        """Wait for FFmpeg to finish; a non-zero exit becomes a classified WorkerError."""
+    def wait(self) -> float | None:
+        """Wait for FFmpeg to finish: how far it got in seconds (None if it did not say).
+
+        A non-zero exit, or damage it logged on the way, is a WorkerError.
+        """
         code = self.proc.wait()
         for thread in self._threads:
             thread.join()
         if code != 0:
             raise from_ffmpeg(self._tail, code)
+        if self._damage is not None:
+            raise self._damage
+        return self._progress.reached
 
     def __exit__(
         self,
@@ -109,7 +123,7 @@ class Ffmpeg:
                     pipe.close()
 
 
-def run(cmd: Command, report: Report | None = None) -> None:
-    """Run CMD to the end, reporting its progress."""
+def run(cmd: Command, report: Report | None = None) -> float | None:
+    """Run CMD to the end, reporting its progress; how far it got in seconds."""
     with Ffmpeg(cmd, report) as ffmpeg:
-        ffmpeg.wait()
+        return ffmpeg.wait()

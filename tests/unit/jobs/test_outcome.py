@@ -24,6 +24,13 @@ def error(text: str) -> str:
     return json.dumps({"error": text})
 
 
+def footprint(what: str, estimated_mib: int, limit_mib: int) -> str:
+    """The provisional termination message the worker leaves before it decodes."""
+    mib = 1024 * 1024
+    sizes = {"estimatedBytes": estimated_mib * mib, "limitBytes": limit_mib * mib}
+    return json.dumps({"footprint": {"input": what, **sizes}})
+
+
 def by_policy(code: int, index: int) -> str:
     """The Job controller's FailJob message."""
     return (
@@ -237,6 +244,25 @@ ROWS: list[Row] = [
         "OOMKilled",
         job().failed("BackoffLimitExceeded", BACKOFF).obj(),
         [pod().terminated(137, reason="OOMKilled").obj()],
+        RETRY,
+        "OOMKilled",
+        137,
+        "the worker ran out of memory (OOMKilled, limit 2Gi)",
+    ),
+    (
+        "OOMKilled on an input the worker estimated at most of the limit",
+        job().failed("BackoffLimitExceeded", BACKOFF).obj(),
+        [pod().terminated(137, footprint("3840x2160 video", 1600, 2048), reason="OOMKilled").obj()],
+        INVALID,
+        "InputTooLarge",
+        137,
+        "out of memory on a 3840x2160 video (estimated 1600 MiB of the 2048 MiB limit): it will"
+        " not fit on a retry; raise spec.resources.memory",
+    ),
+    (
+        "OOMKilled on an input estimated small: something else took the memory",
+        job().failed("BackoffLimitExceeded", BACKOFF).obj(),
+        [pod().terminated(137, footprint("320x240 video", 200, 2048), reason="OOMKilled").obj()],
         RETRY,
         "OOMKilled",
         137,

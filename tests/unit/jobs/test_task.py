@@ -41,6 +41,7 @@ def test_single_input_task() -> None:
         "progress": {"redisUrl": "redis://mediajobs-redis:6379/0", "stream": "mediajobs:progress"},
         "allowPrivateUrls": False,
         "maxDownloadBytes": 20 * 1024**3,
+        "memoryLimitBytes": 2 * 1024**3,  # the catalog's 2Gi: the worker's decode budget
     }
 
 

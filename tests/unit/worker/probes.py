@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mediajobs.worker.argv import Source
+from mediajobs.worker.containers import JPEG, MOV
 from mediajobs.worker.probe import Probe, Stream
 
 MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
@@ -63,5 +64,8 @@ def image_probe(
     return Probe(format_name, None, 1000, None, (picture,), {})
 
 
+MAX_PIXELS = 50_000_000
+
+
 def source(probe: Probe, path: str = "/media/in/clip.mp4") -> Source:
-    return Source(path, probe)
+    return Source(path, probe, JPEG if probe.is_image else MOV, MAX_PIXELS)

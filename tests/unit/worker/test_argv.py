@@ -14,7 +14,7 @@ from mediajobs.worker.argv import Command, FrameLayout
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.gpu import LIBX264, NVENC, Encoder
 from mediajobs.worker.probe import Stream
-from tests.unit.worker.probes import image_probe, source, video_probe
+from tests.unit.worker.probes import MAX_PIXELS, image_probe, source, video_probe
 
 X264 = Encoder(LIBX264)
 GLOBAL = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats"]
@@ -48,7 +48,8 @@ def test_reencode_streaming_is_the_reference_command_with_progress() -> None:
     )
     assert cmd.argv == [
         *GLOBAL, *PROGRESS, "-y",
-        "-i", "/media/in/clip.mp4",
+        "-f", "mov", "-max_pixels", str(MAX_PIXELS), "-protocol_whitelist", "file",
+        "-i", "file:/media/in/clip.mp4",
         "-map", "0:0", "-map", "0:1",
         "-b:a", "128k", "-bufsize", "4000k", "-c:a", "aac", "-c:v", "libx264", "-crf", "23",
         "-maxrate", "2000k", "-movflags", "+faststart", "-pix_fmt", "yuv420p",
@@ -61,7 +62,8 @@ def test_reencode_streaming_is_the_reference_command_with_progress() -> None:
 def test_reencode_with_nvenc_decodes_on_the_gpu_too() -> None:
     params = p.ReencodeStreamingParams(preset=Preset.SLOW, crf=21, target_bitrate=3000)
     cmd = argv.reencode_streaming(params, source(video_probe()), "/o/a.mp4", Encoder(NVENC))
-    assert cmd.argv[cmd.argv.index("-i") - 2 : cmd.argv.index("-i")] == ["-hwaccel", "cuda"]
+    head = cmd.argv[: cmd.argv.index("-i")]
+    assert head[head.index("-hwaccel") + 1] == "cuda"
     assert (opt(cmd, "-c:v"), opt(cmd, "-preset"), opt(cmd, "-cq")) == ("h264_nvenc", "p5", "21")
     assert (opt(cmd, "-maxrate"), opt(cmd, "-bufsize")) == ("3000k", "6000k")
     assert "-crf" not in cmd.argv
@@ -178,7 +180,7 @@ def four(paths: list[str] | None = None, **probe: object) -> list[argv.Source]:
 def test_quad_is_a_2x2_xstack_of_letterboxed_cells() -> None:
     sources = four(rate=Fraction(30000, 1001))
     cmd = argv.compile_quad(p.CompileQuadParams(width=640, height=360), sources, "/o/q.mp4", X264)
-    assert inputs(cmd) == [s.path for s in sources]
+    assert inputs(cmd) == [f"file:{s.path}" for s in sources]
     g = graph(cmd)
     assert g.count("scale=320:180:force_divisible_by=2:force_original_aspect_ratio=decrease") == 4
     assert g.count("pad=320:180:(ow-iw)/2:(oh-ih)/2:color=black") == 4
@@ -211,7 +213,9 @@ def test_concat_normalises_size_rate_and_sound() -> None:
     ]
     params = p.CompileConcatParams(width=320, height=240, fps=24)
     cmd = argv.compile_concat(params, sources, "/o/c.mp4", X264)
-    assert inputs(cmd) == ["/media/in/a.mp4", "/media/in/b.mp4", "anullsrc=r=48000:cl=stereo"]
+    assert inputs(cmd) == [
+        "file:/media/in/a.mp4", "file:/media/in/b.mp4", "anullsrc=r=48000:cl=stereo"
+    ]  # fmt: skip
     lavfi = cmd.argv.index("anullsrc=r=48000:cl=stereo")
     assert cmd.argv[lavfi - 5 : lavfi - 1] == ["-f", "lavfi", "-t", "3.000"]
     g = graph(cmd)
@@ -262,7 +266,7 @@ def test_image_watermark_overlays_a_faded_second_input() -> None:
     params = p.ApplyWatermarkParams(image="logos/mark.png", position=Position.TOP_RIGHT, margin=8)
     mark = source(image_probe(codec="png", format_name="png_pipe"), "/media/logos/mark.png")
     cmd = argv.apply_watermark(params, source(video_probe()), "/o/a.mp4", X264, mark)
-    assert inputs(cmd) == ["/media/in/clip.mp4", "/media/logos/mark.png"]
+    assert inputs(cmd) == ["file:/media/in/clip.mp4", "file:/media/logos/mark.png"]
     g = graph(cmd)
     assert "format=rgba" in g and "colorchannelmixer=aa=0.5" in g
     assert "overlay=eof_action=repeat:format=auto:x=main_w-overlay_w-8:y=8" in g
@@ -343,7 +347,8 @@ def test_crop_image_checks_the_box() -> None:
 
 def test_thumbnail_defaults_to_a_quarter_of_the_duration() -> None:
     cmd = argv.thumbnail(p.ThumbnailGenerateParams(), source(video_probe(duration=8.0)), "/o/t.jpg")
-    assert cmd.argv[cmd.argv.index("-i") - 2 : cmd.argv.index("-i")] == ["-ss", "2.000"]
+    head = cmd.argv[: cmd.argv.index("-i")]
+    assert head[head.index("-ss") + 1] == "2.000"
     assert "scale=640:-1" in graph(cmd)
 
 
@@ -388,7 +393,7 @@ def test_raw_frame_pipeline_commands() -> None:
     assert (opt(decode, "-fps_mode"), opt(decode, "-r")) == ("cfr", "30000/1001")
     params = p.ApplySteganographicWatermarkParams(fan_id="fan", crf=20)
     encode = argv.encode_frames(src, layout, "/o/a.mp4", params)
-    assert inputs(encode) == ["pipe:0", "/media/in/clip.mp4"]
+    assert inputs(encode) == ["pipe:0", "file:/media/in/clip.mp4"]
     assert encode.argv[1 + encode.argv.index("-s")] == "320x240"
     assert (opt(encode, "-c:v"), opt(encode, "-crf"), opt(encode, "-c:a")) == (
         "libx264",

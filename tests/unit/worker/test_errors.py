@@ -11,6 +11,7 @@ from mediajobs.worker.errors import (
     InvalidInput,
     TemporaryFailure,
     Terminated,
+    corruption,
     from_ffmpeg,
     from_os_error,
     from_unexpected,
@@ -52,6 +53,34 @@ INVALID, TEMPORARY = ExitCode.INVALID, ExitCode.TEMPORARY
             "out of disk space",
         ),
         ("Cannot allocate memory", TEMPORARY, "out of memory"),
+        (
+            "[hls @ 0x1] Opening '/etc/x.ts' for reading\n/media/a.mp4: Operation not permitted",
+            INVALID,
+            "input refers to other files or URLs (refused)",
+        ),
+        (
+            "[concat @ 0x1] Unsafe file name '/etc/passwd'",
+            INVALID,
+            "input refers to other files or URLs (refused)",
+        ),
+        (
+            "Protocol 'http' not on whitelist 'file'!",
+            INVALID,
+            "input refers to other files or URLs (refused)",
+        ),
+        (
+            "[png @ 0x1] [IMGUTILS @ 0x7f] Picture size 20000x20000 is invalid\n"
+            "Error while decoding stream #0:0: Invalid argument",
+            INVALID,
+            "image too large (20000x20000): a decoded frame would not fit the memory limit;"
+            " raise spec.resources.memory",
+        ),
+        (
+            "[graph_1_in_0_1 @ 0x1] Neither number of channels nor channel layout specified\n"
+            "Error configuring filter graph",
+            INVALID,
+            "input is truncated or corrupt: a stream has no usable parameters",
+        ),
         ("/media/x.mp4: Permission denied", INVALID, "permission denied"),
         ("/media/x.mp4: No such file or directory", INVALID, "input file not found"),
         (
@@ -124,3 +153,15 @@ def test_messages_are_one_bounded_line() -> None:
 )
 def test_redact_url_drops_credentials_and_query(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+def test_damage_logged_by_a_run_that_exited_0() -> None:
+    lines = [
+        "[h264 @ 0x55] Invalid NAL unit size (3050 > 536).",
+        "[h264 @ 0x55] Error splitting the input into NAL units.",
+    ]
+    damage = corruption(lines)
+    assert damage is not None
+    assert damage.exit_code is INVALID
+    assert str(damage) == "input is truncated or corrupt: Invalid NAL unit size (3050 > 536)."
+    assert corruption(["[libx264 @ 0x1] using cpu capabilities: MMX2 SSE2Fast"]) is None

@@ -35,6 +35,10 @@ def test_output_relpath_refuses_escapes() -> None:
         ("../../etc/passwd", "passwd"),
         (".hidden.mp4", "hidden"),
         ("???.mp4", "fallback"),
+        ("in/Été à Zürich.mp4", "Ete_a_Zurich"),
+        ("in/東京.mov", "DongJing"),
+        ("in/Привет, мир.mkv", "Privet_mir"),
+        ("in/emoji 🎬 cut.mp4", "emoji_clapper_cut"),
     ],
 )
 def test_safe_stem(name: str, stem: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from mediajobs.worker.analysis import parse_scenes, probe_report
+from mediajobs.worker.analysis import parse_scenes, probe_report, stream_choice
+from mediajobs.worker.containers import JPEG, MOV, PNG
 from mediajobs.worker.probe import parse_probe, probe_argv
 
 
@@ -97,10 +98,21 @@ def test_duration_falls_back_to_the_longest_stream() -> None:
     assert probe.media_duration == 3.5
 
 
-def test_probe_reads_one_packet_of_frames() -> None:
-    args = probe_argv("/m/a.jpg")
-    assert args[0] == "ffprobe" and args[-1] == "/m/a.jpg"
+def test_probe_of_a_still_reads_one_packet_of_frames() -> None:
+    args = probe_argv("/m/a.jpg", JPEG, 1000)
+    assert args[0] == "ffprobe" and args[-1] == "file:/m/a.jpg"
     assert args[args.index("-read_intervals") + 1] == "%+#1"
+
+
+def test_probe_of_a_video_decodes_no_frame() -> None:
+    assert "-show_frames" not in probe_argv("/m/a.mp4", MOV, 1000)
+
+
+def test_probe_opens_the_sniffed_demuxer_on_plain_files_with_a_pixel_ceiling() -> None:
+    args = probe_argv("/m/%03d.png", PNG, 1234)
+    opened = args[args.index("-f") : -1]
+    assert opened == ["-f", "png_pipe", "-protocol_whitelist", "file", "-max_pixels", "1234"]
+    assert args[-1] == "file:/m/%03d.png"
 
 
 def test_probe_report_for_validate() -> None:
@@ -140,3 +152,21 @@ def test_parse_scenes() -> None:
     )
     assert [(s.time, s.score) for s in parse_scenes(text)] == [(0.0, 0.0), (1.48, 0.9123)]
     assert parse_scenes("") == []
+
+
+def test_stream_choice_lists_what_each_input_kept_and_dropped() -> None:
+    tracks = parse_probe(
+        doc(
+            VIDEO,
+            AUDIO,
+            AUDIO | {"index": 2},
+            {"index": 3, "codec_type": "subtitle", "codec_name": "mov_text"},
+        )
+    )
+    cover = parse_probe(
+        doc(VIDEO, VIDEO | {"index": 1, "codec_name": "mjpeg", "disposition": {"attached_pic": 1}})
+    )
+    assert stream_choice([(tracks, {0, 1}), (cover, {0})]) == {
+        "kept": ["1:0 video h264", "1:1 audio aac", "2:0 video h264"],
+        "dropped": ["1:2 audio aac", "1:3 subtitle mov_text", "2:1 cover art mjpeg"],
+    }

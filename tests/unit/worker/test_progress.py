@@ -133,3 +133,12 @@ def test_throttle_publishes_100_once() -> None:
     assert throttle.due(99, now=0.0)
     assert throttle.due(100, now=0.1)
     assert not throttle.due(100, now=5.0)
+
+
+def test_the_furthest_position_is_kept_for_the_length_check() -> None:
+    parser = FfmpegProgress(10.0)
+    for line in ["out_time_us=1500000", "progress=continue", "out_time_us=N/A",
+                 "progress=continue", "out_time_us=4250000", "progress=end"]:  # fmt: skip
+        parser.feed(line)
+    assert parser.reached == 4.25
+    assert FfmpegProgress(None).reached is None
