@@ -263,11 +263,16 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """/media/<path>: the media root; /redirect?to=URL, /loop, /status/N, /unsized/N bytes."""
+    """/media/<path>: the media root; /redirect?to=URL, /loop, /status/N, /unsized/N bytes.
+
+    Every path asked for is kept in ``requested`` (tests check what was never fetched).
+    """
 
     root: Path
+    requested: list[str]
 
     def do_GET(self) -> None:
+        self.requested.append(self.path)
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/", 1)
         if parts[0] == "media" and len(parts) == 2:
@@ -301,9 +306,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def http_base(media: Path) -> Iterator[str]:
+def http_requests() -> list[str]:
+    """The paths the session's HTTP server was asked for, in order."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def http_base(media: Path, http_requests: list[str]) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 (a thread), serving the media root."""
-    handler = type("Handler", (_Handler,), {"root": media})
+    handler = type("Handler", (_Handler,), {"root": media, "requested": http_requests})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -16,7 +16,7 @@ INVALID, TEMPORARY = 2, 75
     [
         ("reencode_streaming", "in/missing.mp4", {}, "input not found: in/missing.mp4"),
         ("reencode_streaming", "in/truncated.mov", {}, "input is truncated or corrupt"),
-        ("validate", "in/notmedia.mp4", {}, "input is truncated or corrupt"),
+        ("validate", "in/notmedia.mp4", {}, "input is a text file, not a media file"),
         ("reencode_streaming", "in/photo.jpg", {}, "input is an image, not a video"),
         ("compile_gif", "in/photo.png", {}, "input is an image, not a video"),
         ("convert_image", "in/clip.mp4", {"format": "png"}, "input is a video, not an image"),
@@ -95,7 +95,10 @@ def test_wrong_number_of_inputs(work: Work) -> None:
 
 def test_which_input_of_a_compilation_is_wrong(work: Work) -> None:
     outcome = work("compile_concat", "in/clip.mp4", "in/photo.jpg")
-    assert (outcome.code, outcome.error) == (INVALID, "input 2: input is an image, not a video")
+    assert (outcome.code, outcome.error) == (
+        INVALID,
+        "input 2: input is an image, not a video (JPEG image; compile_concat takes videos)",
+    )
 
 
 def test_operations_of_other_runners_are_refused(work: Work) -> None:

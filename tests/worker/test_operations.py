@@ -52,7 +52,10 @@ def test_reencode_streaming_is_web_playable(work: Work, source: str) -> None:
     assert (described.width, described.height) == DISPLAYED.get(source, (320, 240))
     assert described.video_codec == "h264"
     assert described.audio_codec == (None if source in SILENT else "aac")
-    assert outcome.result.data == {"encoder": "libx264"}
+    data = outcome.result.data or {}
+    assert data["encoder"] == "libx264"
+    assert data["streams"]["dropped"] == []
+    assert data["streams"]["kept"][0].startswith("1:0 video ")
 
 
 def test_reencode_caps_the_bitrate_with_maxrate(work: Work) -> None:
@@ -221,7 +224,10 @@ def test_text_watermark_on_video(work: Work) -> None:
     params = {"text": "© it's 50%: a,b [x];y=\\z", "position": "top_left", "preset": "ultrafast"}
     outcome = work("apply_watermark", "in/clip.mp4", params=params)
     assert streams(outcome.output(), "video")[0]["codec_name"] == "h264"
-    assert outcome.result.data == {"encoder": "libx264"}
+    assert outcome.result.data == {
+        "encoder": "libx264",
+        "streams": {"kept": ["1:0 video h264", "1:1 audio aac"], "dropped": []},
+    }
 
 
 def test_image_watermark_on_video_changes_the_corner(work: Work) -> None:
