@@ -10,7 +10,7 @@ import pytest
 
 from tests.builders import hitlsession, mediajob
 from tests.hostile import HOSTILE_PATHS, HOSTILE_URLS, NO_CONTROL, NO_SPACE
-from tests.localcluster import REPO, Kubectl
+from tests.localcluster import REPO, Kubectl, wait_for
 
 EXAMPLES = sorted((REPO / "manifests" / "examples").glob("*.yaml"))
 
@@ -297,7 +297,13 @@ def test_ordinary_paths_and_urls_apply(ns: Kubectl) -> None:
 )
 def test_kubectl_explain_describes_fields(kube: Kubectl, field: str, fragment: str) -> None:
     """kubectl explain reads the API server's published schema: the models' words are there."""
-    out = kube.run("explain", field).stdout
+
+    def explained() -> str | None:
+        # The API server publishes a new CRD's OpenAPI a moment after it is Established.
+        result = kube.run("explain", field, check=False)
+        return result.stdout if result.returncode == 0 else None
+
+    out = wait_for(f"kubectl explain {field}", explained)
     description = out.split("DESCRIPTION:", 1)[1]
     assert fragment in " ".join(description.split()), out
 
