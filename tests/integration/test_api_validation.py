@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.builders import hitlsession, mediajob
-from tests.localcluster import REPO, Kubectl
+from tests.hostile import HOSTILE_PATHS, HOSTILE_URLS, NO_CONTROL, NO_SPACE
+from tests.localcluster import REPO, Kubectl, wait_for
 
 EXAMPLES = sorted((REPO / "manifests" / "examples").glob("*.yaml"))
 
@@ -136,6 +137,115 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         hitlsession("bad", resolution={"method": "carrier_pigeon"}),
         ["spec.resolution.method", "Unsupported value"],
     ),
+    # Every path field refuses a NUL (test_hostile_paths_and_urls tries more on input.path).
+    (
+        "nul-in-inputs-path",
+        mediajob("bad", "compile_concat").inputs("a.mp4", "b\x00.mp4").obj(),
+        ["spec.inputs[1].path", NO_CONTROL],
+    ),
+    (
+        "nul-in-output-path",
+        mediajob("bad").spec(output={"path": "out/x\x00.mp4"}).obj(),
+        ["spec.output.path", NO_CONTROL],
+    ),
+    (
+        "nul-in-output-prefix",
+        mediajob("bad").spec(output={"prefix": "out\x00/"}).obj(),
+        ["spec.output.prefix", NO_CONTROL],
+    ),
+    (
+        "nul-in-watermark-image",
+        mediajob("bad", "apply_watermark").creator("alice").params(image="logo\x00.png").obj(),
+        ["spec.params.image", NO_CONTROL],
+    ),
+    (
+        "watermark-image-escapes",
+        mediajob("bad", "apply_watermark").creator("alice").params(image="../secret.png").obj(),
+        ["spec.params.image", "no '..'"],
+    ),
+    # Bounds: lengths and counts a user could otherwise grow without limit.
+    ("path-too-long", mediajob("bad").path("x" * 1025).obj(), ["spec.input.path", "1024"]),
+    (
+        "too-many-inputs",
+        mediajob("bad", "compile_concat").inputs(*[f"{i}.mp4" for i in range(65)]).obj(),
+        ["spec.inputs", "64"],
+    ),
+    (
+        "container-arg-too-long",
+        mediajob("bad", "custom").spec(container={"image": "busybox", "args": ["x" * 4097]}).obj(),
+        ["spec.container.args[0]", "4096"],
+    ),
+    (
+        "nul-in-container-env",
+        mediajob("bad", "custom")
+        .spec(container={"image": "busybox", "env": [{"name": "A", "value": "x\x00"}]})
+        .obj(),
+        ["spec.container.env[0].value", "must not contain a NUL"],
+    ),
+    (
+        "container-image-with-space",
+        mediajob("bad", "custom").spec(container={"image": "busybox latest"}).obj(),
+        ["spec.container.image", NO_SPACE],
+    ),
+    (
+        "env-from-a-bad-secret-name",
+        mediajob("bad", "custom")
+        .spec(
+            container={
+                "image": "busybox",
+                "env": [{"name": "T", "valueFrom": {"secretKeyRef": {"name": "A_B", "key": "k"}}}],
+            }
+        )
+        .obj(),
+        ["spec.container.env[0].valueFrom.secretKeyRef.name"],
+    ),
+    (
+        "cpu-not-a-quantity",
+        mediajob("bad").spec(resources={"cpu": "lots"}).obj(),
+        ["spec.resources.cpu", "must be a Kubernetes quantity"],
+    ),
+    (
+        "memory-too-long",
+        mediajob("bad").spec(resources={"memory": "1" * 65}).obj(),
+        ["spec.resources.memory", "64"],
+    ),
+    (
+        "ttl-past-int32",
+        mediajob("bad").spec(ttlSecondsAfterFinished=2**31).obj(),
+        ["spec.ttlSecondsAfterFinished", "less than or equal to 2147483647"],
+    ),
+    (
+        "watermark-text-on-two-lines",
+        mediajob("bad", "apply_watermark").creator("alice").params(text="a\nb").obj(),
+        ["spec.params.text", NO_CONTROL],
+    ),
+    (
+        "caption-with-an-escape",
+        mediajob("bad", "publish_post")
+        .creator("alice", "onlyfans")
+        .params(caption="\x1b[2J")
+        .obj(),
+        ["spec.params.caption", "must not contain control characters"],
+    ),
+    (
+        "post-id-with-space",
+        mediajob("bad", "scrape_post_performance")
+        .no_input()
+        .creator("alice", "onlyfans")
+        .params(postIds=["1 2"])
+        .obj(),
+        ["spec.params.postIds[0]", NO_SPACE],
+    ),
+    (
+        "hitl-alert-with-direction-override",
+        hitlsession("bad", alertMessage="log in \u202eereh"),
+        ["spec.alertMessage", "direction overrides"],
+    ),
+    (
+        "hitl-bad-secret-key",
+        hitlsession("bad", credentialsSecretRef={"name": "cookies", "key": "a/b"}),
+        ["spec.credentialsSecretRef.key"],
+    ),
 ]
 
 
@@ -151,6 +261,51 @@ def test_invalid_manifest_is_rejected_with_the_field_named(
         assert fragment in result.stderr
     kind = manifest["kind"].lower()
     assert ns.get_or_none(kind, manifest["metadata"]["name"]) is None
+
+
+def test_hostile_paths_and_urls(ns: Kubectl) -> None:
+    """The strings the models refuse (tests/unit/test_api_strings.py), refused at apply."""
+    cases = [(mediajob("bad").path(p).obj(), "spec.input.path", why) for p, why in HOSTILE_PATHS]
+    cases += [(mediajob("bad").url(u).obj(), "spec.input.url", why) for u, why in HOSTILE_URLS]
+    for manifest, field, why in cases:
+        result = ns.apply(manifest, check=False)
+        value = manifest["spec"]["input"]
+        assert result.returncode != 0, f"accepted: {value!r}"
+        assert f"{field}: Invalid value" in result.stderr and why in result.stderr, value
+    assert ns.get_or_none("mj", "bad") is None
+
+
+def test_ordinary_paths_and_urls_apply(ns: Kubectl) -> None:
+    ns.apply(mediajob("spaces").path("library/alice/a b (1).mp4").obj())
+    ns.apply(mediajob("emoji").path("famille/\U0001f468\u200d\U0001f469.jpg").obj())
+    ns.apply(mediajob("encoded").url("https://cdn.example.com/a%20b.mp4?sig=x").obj())
+    ns.apply(mediajob("cpu").spec(resources={"cpu": "500m", "memory": 1073741824}).obj())
+    names = ns.run("get", "mj", "-o", "name").stdout.split()
+    assert len(names) == 4
+
+
+@pytest.mark.parametrize(
+    ("field", "fragment"),
+    [
+        ("mediajob.spec.params", "each operation takes only its own"),
+        ("mediajob.spec.params.width", "thumbnail_generate (default 640)"),
+        ("mediajob.spec.retry.backoff", "The delay between attempts"),
+        ("mediajob.spec.input.path", "relative to the media volume"),
+        ("mediajob.status.conditions", "kubectl wait"),
+        ("hitlsession.spec.credentialsSecretRef", "renewed cookies"),
+    ],
+)
+def test_kubectl_explain_describes_fields(kube: Kubectl, field: str, fragment: str) -> None:
+    """kubectl explain reads the API server's published schema: the models' words are there."""
+
+    def explained() -> str | None:
+        # The API server publishes a new CRD's OpenAPI a moment after it is Established.
+        result = kube.run("explain", field, check=False)
+        return result.stdout if result.returncode == 0 else None
+
+    out = wait_for(f"kubectl explain {field}", explained)
+    description = out.split("DESCRIPTION:", 1)[1]
+    assert fragment in " ".join(description.split()), out
 
 
 def test_defaults_are_applied_by_the_api_server(ns: Kubectl) -> None:

@@ -17,6 +17,7 @@ from mediajobs.api.crd import (
     structural,
 )
 from mediajobs.api.mediajob import MediaJobSpec, Resources
+from mediajobs.api.strings import NO_CONTROL, RELATIVE
 from mediajobs.catalog import contracts
 from mediajobs.cli import main
 
@@ -46,7 +47,10 @@ def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-@pytest.mark.parametrize("crd", [mediajob_crd(contracts()), hitlsession_crd()], ids=["mj", "hitl"])
+CRDS = [mediajob_crd(contracts()), hitlsession_crd()]
+
+
+@pytest.mark.parametrize("crd", CRDS, ids=["mj", "hitl"])
 def test_schema_is_structural(crd: dict[str, Any]) -> None:
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for path, node in _walk(schema):
@@ -60,20 +64,114 @@ def test_schema_is_structural(crd: dict[str, Any]) -> None:
                 assert node[bound] is True, f"{bound} must be boolean in OpenAPI v3.0 at {path}"
 
 
-def test_int_or_string_and_free_form_fields() -> None:
-    schema = structural(Resources)
-    assert schema["properties"]["cpu"] == {
-        "x-kubernetes-int-or-string": True,
-        "description": "CPU request, e.g. 2 or 500m.",
-    }
+def test_int_or_string_keeps_the_string_bound_and_its_rule() -> None:
+    cpu = structural(Resources)["properties"]["cpu"]
+    assert cpu["x-kubernetes-int-or-string"] is True
+    assert cpu["maxLength"] == 64
+    assert "type" not in cpu
+    assert [r["rule"] for r in cpu["x-kubernetes-validations"]] == [
+        "type(self) == int || isQuantity(self)"
+    ]
     spec = structural(MediaJobSpec)
     assert spec["properties"]["priority"] == {
         "default": 5,
-        "description": "1 is the highest, 10 the lowest.",
+        "description": "Queue priority, 1 (highest) to 10 (lowest); default 5.",
         "maximum": 10,
         "minimum": 1,
         "type": "integer",
     }
+
+
+def _root(crd: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def _properties(node: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every property under NODE (through objects and list items), by its kubectl explain path."""
+    found = []
+    for name, prop in node.get("properties", {}).items():
+        found.append((f"{path}.{name}", prop))
+        found.extend(_properties(prop, f"{path}.{name}"))
+    if "items" in node:
+        found.extend(_properties(node["items"], path))
+    return found
+
+
+@pytest.mark.parametrize("crd", CRDS, ids=["mj", "hitl"])
+def test_every_field_and_object_is_described(crd: dict[str, Any]) -> None:
+    """kubectl explain shows a description for each field, objects included."""
+    root = _root(crd)
+    kind = crd["spec"]["names"]["singular"]
+    # metadata is ObjectMeta: the API server describes it and refuses anything we add.
+    missing = [
+        path
+        for path, prop in _properties(root, kind)
+        if not prop.get("description") and path != f"{kind}.metadata"
+    ]
+    assert root.get("description") and missing == []
+    objects = [p for p, prop in _properties(root, kind) if "properties" in prop]
+    assert {f"{kind}.spec", f"{kind}.status"} <= set(objects)
+
+
+def test_object_fields_keep_their_description_when_inlined() -> None:
+    spec = _root(mediajob_crd(contracts()))["properties"]["spec"]["properties"]
+    assert spec["retry"]["description"].startswith("How failed attempts are retried")
+    backoff = spec["retry"]["properties"]["backoff"]
+    assert backoff["description"].startswith("The delay between attempts")
+    assert "maxSeconds" in backoff["properties"]
+    # A model without a field-level description lends its docstring, on one line.
+    assert spec["inputs"]["items"]["description"] == (
+        "One input: a file on the media volume (path) or an http(s) URL (url); set exactly one."
+    )
+    assert "\n" not in str(spec["container"]["description"])
+
+
+def test_params_say_which_operations_take_them_and_their_defaults() -> None:
+    params = _root(mediajob_crd(contracts()))["properties"]["spec"]["properties"]["params"]
+    assert "thumbnail_generate: timestamp, width, format, quality" in params["description"]
+    width = params["properties"]["width"]["description"]
+    assert width.startswith("Width in pixels. Taken by resize_image, ")
+    assert "thumbnail_generate (default 640)" in width and "compile_gif (default 480)" in width
+    assert "convert_image (required)" in params["properties"]["format"]["description"]
+    assert 'publish_post (default "")' in params["properties"]["caption"]["description"]
+
+
+@pytest.mark.parametrize("crd", CRDS, ids=["mj", "hitl"])
+def test_everything_a_user_writes_is_bounded(crd: dict[str, Any]) -> None:
+    """Strings have a maxLength (or an enum or format), lists a maxItems: no unbounded
+    input, and CEL's cost estimate has bounds to work with."""
+    spec = _root(crd)["properties"]["spec"]
+    unbounded = []
+    for path, prop in _properties(spec, "spec"):
+        for node, where in ((prop, path), (prop.get("items", {}), f"{path}[]")):
+            is_text = node.get("type") == "string" or node.get("x-kubernetes-int-or-string")
+            if is_text and not {"maxLength", "enum", "format"} & node.keys():
+                unbounded.append(where)
+            if node.get("type") == "array" and "maxItems" not in node:
+                unbounded.append(where)
+    assert unbounded == []
+
+
+PATH_FIELDS = [
+    ("input", "path"),
+    ("inputs", "path"),
+    ("output", "path"),
+    ("output", "prefix"),
+    ("params", "image"),
+]
+
+
+@pytest.mark.parametrize(("parent", "name"), PATH_FIELDS, ids=[".".join(f) for f in PATH_FIELDS])
+def test_every_path_field_refuses_control_characters_and_escapes(parent: str, name: str) -> None:
+    spec = _root(mediajob_crd(contracts()))["properties"]["spec"]["properties"]
+    holder = spec[parent].get("items", spec[parent])
+    field = holder["properties"][name]
+    assert field["maxLength"] == 1024
+    assert [r["rule"] for r in field["x-kubernetes-validations"]] == [
+        NO_CONTROL.cel,
+        RELATIVE.cel,
+    ]
 
 
 def test_crd_metadata_names_columns_and_selectors() -> None:

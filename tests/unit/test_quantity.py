@@ -32,7 +32,11 @@ def test_quantities(text: str | int, value: Decimal) -> None:
     assert parse_quantity(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "Gi", "2GB", "2 Gi", "1.2.3", "2gi", "0x10", "1e", "2ki"])
+@pytest.mark.parametrize(
+    "text",
+    # The last is past Decimal's range: it overflows, and must say so as a ValueError.
+    ["", "Gi", "2GB", "2 Gi", "1.2.3", "2gi", "0x10", "1e", "2ki", "1e99999999999"],
+)
 def test_not_quantities(text: str) -> None:
     with pytest.raises(ValueError, match="not a Kubernetes quantity"):
         parse_quantity(text)

@@ -29,10 +29,11 @@ def test_endless_redirects_are_refused(work: Work, http_base: str) -> None:
 
 
 def test_file_urls_are_refused(work: Work) -> None:
+    # The task's model refuses it before any download (as the CRD does at apply).
     outcome = work("validate", "file:///etc/passwd", allowPrivateUrls=True)
     assert (outcome.code, outcome.error) == (
         INVALID,
-        "only http and https URLs are allowed, not file:",
+        "invalid task: inputs.0.url: Value error, must be an http:// or https:// URL with a host",
     )
 
 

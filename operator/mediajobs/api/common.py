@@ -30,15 +30,6 @@ def cel(*rules: JsonDict) -> JsonDict:
     return {"x-kubernetes-validations": validations}
 
 
-# Paths are relative to the media volume: no absolute path, no `..` segment.
-SAFE_PATH = cel(
-    rule(
-        "!self.startsWith('/') && !self.matches('(^|/)[.][.](/|$)')",
-        "must be a relative path inside the media volume (no leading '/', no '..')",
-    )
-)
-
-
 def immutable(what: str) -> JsonDict:
     return cel(rule("self == oldSelf", f"{what} is immutable once created"))
 
@@ -105,9 +96,15 @@ ConditionStatus = Literal["True", "False", "Unknown"]
 class Condition(ApiModel):
     """A Kubernetes-style condition (metav1.Condition's shape)."""
 
-    type: str
-    status: ConditionStatus
-    reason: str = Field(pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", max_length=1024)
-    message: str = Field(default="", max_length=32768)
-    last_transition_time: datetime
-    observed_generation: int | None = Field(default=None, ge=0)
+    type: str = Field(max_length=316, description="The condition's type, e.g. Complete.")
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field(
+        pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+        max_length=1024,
+        description="A CamelCase word saying why, for programs.",
+    )
+    message: str = Field(default="", max_length=32768, description="A sentence for people.")
+    last_transition_time: datetime = Field(description="When status last changed.")
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation this condition was set for."
+    )

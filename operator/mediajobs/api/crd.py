@@ -12,6 +12,8 @@ as :class:`OperationContract` values, so this module needs no catalog import.
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,7 +85,10 @@ class _Converter:
         for key, value in node.items():
             if key in _DROP or (key == "default" and value is None):
                 continue
-            out.update(self._key(key, value))
+            if key == "description":  # a docstring's line breaks are only layout
+                out[key] = " ".join(value.split())
+            else:
+                out.update(self._key(key, value))
         if "enum" in out and "type" not in out:
             out["type"] = "string"
         return out
@@ -104,13 +109,17 @@ class _Converter:
             # JSON Schema's numeric bound is OpenAPI v3.0's bound plus a boolean.
             bound = "minimum" if key == "exclusiveMinimum" else "maximum"
             return {bound: value, key: True}
-        return {key: value}
+        # A copy: one model inlined at two places must not share nodes (YAML would alias them).
+        return {key: copy.deepcopy(value)}
 
     def _any_of(self, node: Schema) -> Schema:
         branches = [b for b in node.pop("anyOf") if b.get("type") != "null"]
         types = sorted(b.get("type", "") for b in branches)
         if types == ["integer", "string"]:
-            return {**node, "x-kubernetes-int-or-string": True}
+            # The string branch's bound stays: CEL's cost estimate needs it.
+            text = next(b for b in branches if b.get("type") == "string")
+            bound = {"maxLength": text["maxLength"]} if "maxLength" in text else {}
+            return {**node, **bound, "x-kubernetes-int-or-string": True}
         if len(branches) != 1:
             raise ValueError(f"unsupported union in CRD schema: {branches}")
         return _merge(self.convert(branches[0]), node)
@@ -134,18 +143,42 @@ def _quote(names: Iterable[str]) -> str:
     return "[" + ", ".join(f"'{n}'" for n in names) + "]"
 
 
+def _taken_by(users: Sequence[tuple[str, Schema, bool]]) -> str:
+    """Which operations take a param, each with its default or "required"."""
+    parts = []
+    for operation, prop, required in users:
+        default = prop.get("default")
+        if required:
+            parts.append(f"{operation} (required)")
+        elif default is not None:
+            shown = default if isinstance(default, str) and default else json.dumps(default)
+            parts.append(f"{operation} (default {shown})")
+        else:
+            parts.append(operation)
+    return f"Taken by {', '.join(parts)}."
+
+
 def params_union(contracts: Sequence[OperationContract]) -> Schema:
     """One ``spec.params`` schema holding every operation's params.
 
     Defaults are left out: they differ between operations, and a default here
-    would add a param to operations that do not take it. A name must have the
-    same schema in every operation that uses it, or generation fails.
+    would add a param to operations that do not take it. Each param's
+    description says instead which operations take it, with their defaults. A
+    name must have the same schema in every operation that uses it, or
+    generation fails.
     """
     props: dict[str, Schema] = {}
     owner: dict[str, str] = {}
+    users: dict[str, list[tuple[str, Schema, bool]]] = {}
+    takes: list[str] = []
     for contract in contracts:
         schema = structural(contract.params)
-        for name, raw in schema.get("properties", {}).items():
+        own = schema.get("properties", {})
+        takes.append(f"{contract.name}: {', '.join(own) if own else 'none'}")
+        for name, raw in own.items():
+            users.setdefault(name, []).append(
+                (contract.name, raw, name in schema.get("required", []))
+            )
             prop: Schema = _strip_defaults(raw)  # type: ignore[assignment]
             compare = {k: v for k, v in prop.items() if k != "description"}
             if name in props:
@@ -158,10 +191,14 @@ def params_union(contracts: Sequence[OperationContract]) -> Schema:
                 continue
             props[name] = prop
             owner[name] = contract.name
+    for name, prop in props.items():
+        said = [prop["description"]] if "description" in prop else []
+        prop["description"] = " ".join([*said, _taken_by(users[name])])
     return {
         "type": "object",
-        "description": "Operation parameters; each operation accepts only its own "
-        "(see the operation catalog in the README).",
+        "description": "Operation parameters; each operation takes only its own, and a param "
+        "that belongs to another operation is refused. Defaults depend on the operation "
+        "(see each param). By operation: " + "; ".join(takes) + ".",
         "properties": dict(sorted(props.items())),
     }
 
@@ -251,9 +288,26 @@ def _conditions_list(status: Schema) -> Schema:
     return status
 
 
+# What Kubernetes' own types say about the fields every object has.
+_OBJECT_FIELDS: Schema = {
+    "apiVersion": {
+        "type": "string",
+        "description": "The versioned schema of this representation of an object: "
+        f"{GROUP}/{VERSION}.",
+    },
+    "kind": {
+        "type": "string",
+        "description": "The REST resource this object represents, in CamelCase.",
+    },
+    # The API server allows nothing here, not even a description: it describes ObjectMeta itself.
+    "metadata": {"type": "object"},
+}
+
+
 def _crd(
     *,
     kind: str,
+    description: str,
     plural: str,
     short_names: list[str],
     spec: Schema,
@@ -287,11 +341,10 @@ def _crd(
                     "schema": {
                         "openAPIV3Schema": {
                             "type": "object",
+                            "description": description,
                             "required": ["spec"],
                             "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
+                                **_OBJECT_FIELDS,
                                 "spec": spec,
                                 "status": _conditions_list(status),
                             },
@@ -335,6 +388,9 @@ def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
     selectable = [".spec.operation", ".spec.category", ".spec.creatorProfile", ".status.phase"]
     return _crd(
         kind=MJ_KIND,
+        description="A MediaJob is one piece of media work (convert, resize, encode, watermark, "
+        "scrape, publish...) that the operator queues by priority and category and runs as a "
+        "batch/v1 Job.",
         plural=MJ_PLURAL,
         short_names=["mj"],
         spec=spec,
@@ -356,6 +412,8 @@ def hitlsession_crd() -> Schema:
     selectable = [".spec.creatorProfile", ".spec.platform", ".status.phase"]
     return _crd(
         kind=HITL_KIND,
+        description="A HitlSession is a human-in-the-loop gate: a platform login that a person "
+        "must renew before scrapes and posts for the creator can go on.",
         plural=HITL_PLURAL,
         short_names=["hitl"],
         spec=structural(HitlSessionSpec),

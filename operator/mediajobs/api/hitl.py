@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import Field
 
 from mediajobs.api.common import ApiModel, Condition, cel, rule
-from mediajobs.api.mediajob import NAME_PATTERN, PLATFORM_PATTERN
+from mediajobs.api.mediajob import NAME_MAX, NAME_PATTERN, PLATFORM_MAX, PLATFORM_PATTERN
+from mediajobs.api.strings import ObjectName, SecretKey, Text
 
 KIND = "HitlSession"
 PLURAL = "hitlsessions"
@@ -36,27 +37,59 @@ class HitlPhase(StrEnum):
 
 
 class Resolution(ApiModel):
-    method: ResolutionMethod
+    """How the person resolved the session."""
+
+    method: ResolutionMethod = Field(
+        description="browser_extension, manual_cookies or oauth: how the new login was provided."
+    )
 
 
 class SecretRef(ApiModel):
     """The Secret that holds the platform cookies; they never enter a status or a log."""
 
-    name: str = Field(min_length=1, max_length=253)
-    key: str | None = Field(default=None, min_length=1, max_length=253)
+    name: ObjectName = Field(description="Name of a Secret in the session's namespace.")
+    key: SecretKey | None = Field(
+        default=None, description="Key within the Secret's data that holds the cookies."
+    )
 
 
 class HitlSessionSpec(ApiModel):
-    creator_profile: str = Field(pattern=NAME_PATTERN)
-    platform: str = Field(pattern=PLATFORM_PATTERN)
-    session_type: SessionType
-    alert_message: str | None = Field(default=None, max_length=1024)
-    ttl_seconds: int = Field(default=86400, ge=60, le=2_592_000)
-    credentials_secret_ref: SecretRef | None = None
+    """A platform login that a person must renew before jobs for this creator can go on."""
+
+    creator_profile: str = Field(
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX,
+        description="The creator whose login this is (1-63 letters, digits, '.', '_', '-'); "
+        "immutable.",
+    )
+    platform: str = Field(
+        pattern=PLATFORM_PATTERN,
+        max_length=PLATFORM_MAX,
+        description="The platform to log in to, e.g. onlyfans (1-32 lowercase letters, digits, "
+        "'_', '-'); immutable.",
+    )
+    session_type: SessionType = Field(
+        description="What happened: login_required, cookies_expired or 2fa_required."
+    )
+    alert_message: Text | None = Field(
+        default=None,
+        max_length=1024,
+        description="What to tell the person, at most 1024 characters.",
+    )
+    ttl_seconds: int = Field(
+        default=86400,
+        ge=60,
+        le=2_592_000,
+        description="Seconds the session waits for a person before it expires "
+        "(60 to 2592000, i.e. 30 days; default 86400, one day).",
+    )
+    credentials_secret_ref: SecretRef | None = Field(
+        default=None, description="Where the renewed cookies are stored."
+    )
     resolution: Resolution | None = Field(
         default=None, description="Written by a person or their tool once they have logged in."
     )
-    cancel: bool = Field(default=False, description="Give up: waiting jobs fail.")
+    cancel: bool = Field(default=False, description="Give up: waiting jobs fail. Default false.")
 
     model_config = ApiModel.model_config | {
         "json_schema_extra": cel(
@@ -74,13 +107,28 @@ class HitlSessionSpec(ApiModel):
 
 
 class HitlSessionStatus(ApiModel):
-    phase: HitlPhase | None = None
-    resolution_method: ResolutionMethod | None = None
-    resolved_at: datetime | None = None
-    expires_at: datetime | None = None
-    waiting_jobs: list[str] | None = None
-    observed_generation: int | None = None
-    conditions: list[Condition] | None = None
+    """What the operator observed; written by the operator only."""
+
+    phase: HitlPhase | None = Field(
+        default=None,
+        description="Pending, InProgress, or finished: Resolved, Cancelled, Expired.",
+    )
+    resolution_method: ResolutionMethod | None = Field(
+        default=None, description="How it was resolved."
+    )
+    resolved_at: datetime | None = Field(default=None, description="When it was resolved.")
+    expires_at: datetime | None = Field(
+        default=None, description="When it expires unless resolved (ttlSeconds after creation)."
+    )
+    waiting_jobs: list[str] | None = Field(
+        default=None, description="Names of the MediaJobs waiting on this session."
+    )
+    observed_generation: int | None = Field(
+        default=None, description="The metadata.generation of the spec this status reflects."
+    )
+    conditions: list[Condition] | None = Field(
+        default=None, description="Kubernetes-style conditions."
+    )
 
 
 class HitlSession(ApiModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 _SUFFIX = {
     "": Decimal(1),
@@ -43,7 +43,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
     try:
         scale = Decimal(10) ** int(exponent) if exponent else _SUFFIX[suffix or ""]
         return Decimal(number) * scale
-    except InvalidOperation as err:
+    except DecimalException as err:  # an exponent past Decimal's range overflows
         raise ValueError(f"not a Kubernetes quantity: {value!r}") from err
 
 

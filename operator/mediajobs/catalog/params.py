@@ -16,7 +16,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from mediajobs.api.common import SAFE_PATH, ApiModel
+from mediajobs.api.common import ApiModel
+from mediajobs.api.strings import Line, MediaPath, Text, Token
 
 
 class Params(ApiModel):
@@ -57,27 +58,41 @@ class Position(StrEnum):
 
 
 class CropBox(ApiModel):
-    """A box in pixels. Its corner is `left`/`top`, not `x`/`y`: kubectl's YAML 1.1
-    reads a bare `y:` key as the boolean true."""
+    """The box to keep, in pixels from the top-left corner. The corner is left/top, not
+    x/y: YAML 1.1 (kubectl) reads a bare `y:` key as the boolean true."""
 
-    left: int = Field(default=0, ge=0, le=16384)
-    top: int = Field(default=0, ge=0, le=16384)
-    width: int = Field(ge=1, le=16384)
-    height: int = Field(ge=1, le=16384)
+    left: int = Field(default=0, ge=0, le=16384, description="Left edge, pixels (default 0).")
+    top: int = Field(default=0, ge=0, le=16384, description="Top edge, pixels (default 0).")
+    width: int = Field(ge=1, le=16384, description="Width of the box, pixels.")
+    height: int = Field(ge=1, le=16384, description="Height of the box, pixels.")
 
 
 # Shared field types, so that one name has one meaning in every operation.
 Width = Annotated[int, Field(ge=16, le=16384, description="Width in pixels.")]
 Height = Annotated[int, Field(ge=16, le=16384, description="Height in pixels.")]
-Crf = Annotated[int, Field(ge=0, le=51, description="Constant rate factor (lower is better).")]
-Quality = Annotated[int, Field(ge=1, le=100, description="Encoder quality, 1-100.")]
+Crf = Annotated[
+    int,
+    Field(ge=0, le=51, description="Constant rate factor, 0-51: lower is better and bigger."),
+]
+Quality = Annotated[
+    int, Field(ge=1, le=100, description="Image encoder quality, 1-100 (higher is better).")
+]
 Kbps = Annotated[int, Field(ge=8, le=200_000, description="Bitrate in kbit/s.")]
 Start = Annotated[float, Field(ge=0, le=86400, description="Start offset in seconds.")]
 Duration = Annotated[float, Field(gt=0, le=86400, description="Length in seconds.")]
 Fps = Annotated[int, Field(ge=1, le=120, description="Frames per second.")]
-EncoderPreset = Annotated[Preset, Field(description="Encoder speed/size trade-off.")]
-TargetFormat = Annotated[ImageFormat, Field(description="Target image format.")]
-Mode = Annotated[FitMode, Field(description="fit inside the box, or fill it and crop.")]
+EncoderPreset = Annotated[
+    Preset,
+    Field(description="Encoder speed/size trade-off, ultrafast to veryslow (x264 presets)."),
+]
+TargetFormat = Annotated[ImageFormat, Field(description="Target image format: jpeg, png or webp.")]
+Mode = Annotated[
+    FitMode,
+    Field(
+        description="fit: scale to fit inside width x height; fill: cover it and crop the rest "
+        "(needs both)."
+    ),
+]
 
 
 class NoParams(Params):
@@ -152,18 +167,26 @@ class ReencodeStreamingParams(Params):
 
 
 class ApplyWatermarkParams(Params):
-    text: str | None = Field(default=None, min_length=1, max_length=200)
-    image: str | None = Field(
+    text: Line | None = Field(
         default=None,
         min_length=1,
-        max_length=1024,
-        description="Overlay image, a path relative to the media volume.",
-        json_schema_extra=SAFE_PATH,
+        max_length=200,
+        description="Watermark text, one line of at most 200 characters (or set image).",
     )
-    opacity: float = Field(default=0.5, ge=0, le=1)
-    position: Position = Position.BOTTOM_RIGHT
+    image: MediaPath | None = Field(
+        default=None,
+        description="Watermark image (or set text): a path relative to the media volume, "
+        "e.g. brand/alice-logo.png.",
+    )
+    opacity: float = Field(
+        default=0.5, ge=0, le=1, description="Opacity, 0 (invisible) to 1 (opaque)."
+    )
+    position: Position = Field(
+        default=Position.BOTTOM_RIGHT,
+        description="Where: top_left, top_right, bottom_left, bottom_right or center.",
+    )
     margin: int = Field(default=16, ge=0, le=4096, description="Distance from the edge, pixels.")
-    font_size: int = Field(default=32, ge=4, le=512)
+    font_size: int = Field(default=32, ge=4, le=512, description="Text height, pixels.")
     crf: Crf = 23
     preset: EncoderPreset = Preset.MEDIUM
 
@@ -175,10 +198,11 @@ class ApplyWatermarkParams(Params):
 
 
 class ApplySteganographicWatermarkParams(Params):
-    fan_id: str = Field(
+    fan_id: Line = Field(
         min_length=1,
         max_length=128,
-        description="Who this copy is for; an 80-bit id derived from it is embedded invisibly.",
+        description="Who this copy is for (at most 128 characters); an 80-bit id derived "
+        "from it is embedded invisibly.",
     )
     strength: float = Field(default=1.0, gt=0, le=4, description="Embedding strength multiplier.")
     crf: Crf = 18
@@ -230,18 +254,32 @@ class SceneDetectParams(Params):
     threshold: float = Field(default=0.3, gt=0, lt=1, description="Scene-change score, 0-1.")
 
 
+MaxPosts = Annotated[int, Field(ge=1, le=10000, description="Most posts to read, 1-10000.")]
+
+
 class ScrapeProfileParams(Params):
-    max_posts: int = Field(default=50, ge=1, le=10000)
+    max_posts: MaxPosts = 50
 
 
 class ScrapePostPerformanceParams(Params):
-    post_ids: list[str] | None = Field(default=None, max_length=1000)
-    max_posts: int = Field(default=50, ge=1, le=10000)
+    post_ids: list[Annotated[Token, Field(min_length=1, max_length=128)]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="The platform's ids of the posts to read (at most 1000, of 128 characters "
+        "each).",
+    )
+    max_posts: MaxPosts = 50
 
 
 class PublishPostParams(Params):
-    caption: str = Field(default="", max_length=5000)
-    tags: list[str] | None = Field(default=None, max_length=100)
+    caption: Text = Field(
+        default="", max_length=5000, description="Post text, at most 5000 characters."
+    )
+    tags: list[Annotated[Line, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None,
+        max_length=100,
+        description="Tags to add (at most 100, of 100 characters each).",
+    )
     publish_at: datetime | None = Field(
         default=None, description="Ask the platform to schedule the post for this time."
     )
