@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
-from mediajobs.api.crd import hitlsession_crd, mediajob_crd
-from mediajobs.catalog import contracts
-from mediajobs.config import load_config
-
 
 def _write_crds(out: Path) -> list[Path]:
+    import yaml  # noqa: PLC0415 - each command imports what it needs (see main)
+
+    from mediajobs.api.crd import hitlsession_crd, mediajob_crd  # noqa: PLC0415
+    from mediajobs.catalog import contracts  # noqa: PLC0415
+
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, crd in (
@@ -66,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {path}")
         return 0
     # Imported per command: the worker image installs the `worker` extra only
-    # (no kopf), the operator image the `operator` extra only (no ffmpeg bindings).
+    # (no kopf), the operator image the `operator` extra only (no ffmpeg bindings),
+    # and a job container starts once per job: it loads nothing the worker does not use.
     if args.command == "worker":
         from mediajobs.worker.main import main as worker_main  # noqa: PLC0415
 
@@ -75,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "detect-watermark":
         return _detect_watermark(args.path, args.creator, args.fan)
+    import asyncio  # noqa: PLC0415
+
+    from mediajobs.config import load_config  # noqa: PLC0415
     from mediajobs.controller.operator import Options  # noqa: PLC0415
     from mediajobs.controller.operator import run as run_operator  # noqa: PLC0415
 

@@ -8,7 +8,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from mediajobs.api import Category, MediaJob, Operation
+from mediajobs.api.common import Category, Operation
+from mediajobs.api.mediajob import MediaJob
 from mediajobs.catalog import CATALOG, NONE, Runner, entry, parse_params
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,18 +1,6 @@
-"""The API: pydantic models that are the CRD contract (group mediajobs.dev)."""
+"""The API: pydantic models that are the CRD contract (group mediajobs.dev).
 
-from mediajobs.api.common import GROUP, VERSION, Category, Operation
-from mediajobs.api.hitl import HitlSession, HitlSessionSpec, HitlSessionStatus
-from mediajobs.api.mediajob import MediaJob, MediaJobSpec, MediaJobStatus
-
-__all__ = [
-    "GROUP",
-    "VERSION",
-    "Category",
-    "HitlSession",
-    "HitlSessionSpec",
-    "HitlSessionStatus",
-    "MediaJob",
-    "MediaJobSpec",
-    "MediaJobStatus",
-    "Operation",
-]
+``common`` (names and the base model), ``mediajob``, ``hitl``, ``task`` (the
+worker contract), ``crd`` (the generator). Import the module you need: the
+job container loads the MediaJob and Task models, never the generator.
+"""

@@ -42,6 +42,9 @@ class ApiModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         use_enum_values=False,
+        # A model's validator is built when first used, not at import: the job
+        # container validates a Task and a few results, not the whole API.
+        defer_build=True,
     )
 
     def wire(self) -> dict[str, Any]:

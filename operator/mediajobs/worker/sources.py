@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mediajobs.worker import containers as c
 from mediajobs.worker.argv import Source
 from mediajobs.worker.budget import check_still, max_pixels
-from mediajobs.worker.containers import HEAD_BYTES, Container, Kind, expect, sniff
+from mediajobs.worker.containers import HEAD_BYTES, Kind, expect, sniff
 from mediajobs.worker.errors import from_os_error
 from mediajobs.worker.headers import still_header
-from mediajobs.worker.probe import Probe, probe
+from mediajobs.worker.probe import Probe, Stream, probe
 
 # A JPEG's frame header follows its EXIF block (thumbnails included): up to 64 KiB each.
 HEADER_BYTES = 256 * 1024
+_STILL_CODECS = {c.JPEG: "mjpeg", c.PNG: "png", c.WEBP: "webp", c.BMP: "bmp", c.TIFF: "tiff"}
 
 
 def _head(path: Path, size: int) -> bytes:
@@ -45,11 +47,17 @@ def open_source(path: Path, kinds: frozenset[Kind], operation: str, limit: int) 
     return Source(str(path), probe(str(path), container, ceiling), container, ceiling)
 
 
-def container_of(path: Path) -> Container:
-    """PATH's container, from its first bytes; InvalidInput when it is none we open."""
-    return sniff(_head(path, HEAD_BYTES))
-
-
 def probe_output(path: Path, ceiling: int) -> Probe:
-    """A file the worker wrote, probed the same guarded way as any input."""
-    return probe(str(path), container_of(path), ceiling)
+    """A file the worker wrote, probed the same guarded way as any input.
+
+    A still is described from its header (ffprobe would cost a process start,
+    a third of a thumbnail's fixed cost, to say what the header already says).
+    """
+    head = _head(path, HEADER_BYTES)
+    container = sniff(head[:HEAD_BYTES])
+    still = still_header(container, head) if container.kind is Kind.STILL else None
+    if still is None:
+        return probe(str(path), container, ceiling)
+    picture = Stream(index=0, codec_type="video", codec_name=_STILL_CODECS.get(container),
+                     width=still.width, height=still.height)  # fmt: skip
+    return Probe(container.demuxer, None, None, None, (picture,), {})
