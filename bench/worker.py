@@ -37,8 +37,8 @@ from typing import Any
 
 from mediajobs.catalog.params import ReencodeStreamingParams, ThumbnailGenerateParams
 from mediajobs.worker.argv import Command, reencode_streaming, thumbnail
-from mediajobs.worker.budget import max_pixels, memory_limit
 from mediajobs.worker.gpu import LIBX264, Encoder
+from mediajobs.worker.limits import max_pixels, memory_limit
 from mediajobs.worker.operations import PICTURES, VIDEOS
 from mediajobs.worker.outputs import sha256_of
 from mediajobs.worker.sources import open_source, probe_output

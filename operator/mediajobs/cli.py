@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (no kopf), the operator image the `operator` extra only (no ffmpeg bindings),
     # and a job container starts once per job: it loads nothing the worker does not use.
     if args.command == "worker":
-        from mediajobs.worker.main import main as worker_main  # noqa: PLC0415
+        from mediajobs.worker.start import main as worker_main  # noqa: PLC0415
 
         return worker_main(rest)
     if rest:

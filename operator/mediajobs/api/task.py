@@ -9,28 +9,31 @@ no side channel is needed. The full result also goes to Redis (best effort).
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any
 
 from pydantic import Field
 
 from mediajobs.api.common import ApiModel, Operation
+from mediajobs.api.contract import (
+    TASK_ENV,
+    TASK_FILE_ENV,
+    TERMINATION_LOG,
+    TERMINATION_MESSAGE_LIMIT,
+    ExitCode,
+)
 from mediajobs.api.mediajob import InputRef, JobResult, OutputRef
 
-TASK_ENV = "MEDIAJOB_TASK"
-TASK_FILE_ENV = "MEDIAJOB_TASK_FILE"
-TERMINATION_LOG = "/dev/termination-log"
-# Kubernetes keeps at most 4096 bytes of a termination message.
-TERMINATION_MESSAGE_LIMIT = 4096
-
-
-class ExitCode(IntEnum):
-    """How the worker ended; the Job's podFailurePolicy maps these."""
-
-    OK = 0
-    INVALID = 2  # bad input or params: permanent, never retried
-    LOGIN_REQUIRED = 3  # a person must log in: WaitingForHuman, no retry spent
-    TEMPORARY = 75  # EX_TEMPFAIL: retry with backoff (network, disk full, ...)
+__all__ = [
+    "TASK_ENV",
+    "TASK_FILE_ENV",
+    "TERMINATION_LOG",
+    "TERMINATION_MESSAGE_LIMIT",
+    "ExitCode",
+    "Footprint",
+    "ProgressSink",
+    "Task",
+    "TerminationMessage",
+]
 
 
 class ProgressSink(ApiModel):

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediajobs.api.common import Category, Operation
-from mediajobs.api.crd import OperationContract
 from mediajobs.catalog import params as p
+
+if TYPE_CHECKING:  # the CRD generator loads only where CRDs are made, not in a job container
+    from mediajobs.api.crd import OperationContract
 
 
 class Runner(StrEnum):
@@ -229,6 +231,8 @@ def parse_params(operation: Operation | str, raw: Mapping[str, Any] | None) -> p
 
 def contracts() -> list[OperationContract]:
     """What the CRD must enforce per operation, in catalog order."""
+    from mediajobs.api.crd import OperationContract  # noqa: PLC0415
+
     return [
         OperationContract(
             name=e.operation.value,

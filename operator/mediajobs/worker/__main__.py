@@ -1,5 +1,5 @@
 """``python -m mediajobs.worker``: the same as ``mediajobs worker``."""
 
-from mediajobs.worker.main import main
+from mediajobs.worker.start import main
 
 raise SystemExit(main())

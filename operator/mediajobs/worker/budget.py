@@ -26,23 +26,17 @@ these up.
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from mediajobs.api.common import Operation
 from mediajobs.api.task import Footprint
 from mediajobs.worker.errors import InvalidInput, frame_too_large
 from mediajobs.worker.headers import Still
+from mediajobs.worker.limits import BASELINE_BYTES, WORST_BYTES_PER_PIXEL, MiB, max_pixels
 from mediajobs.worker.probe import Probe, Stream
 
-MiB = 1024 * 1024
-BASELINE_BYTES = 64 * MiB  # FFmpeg's own RSS before frames: 45-60 MB measured
-WORST_BYTES_PER_PIXEL = 8  # 16-bit RGBA: the largest frame a probe may decode
-INT_MAX = 2**31 - 1
 MAX_MEDIA_SECONDS = 24 * 3600  # longer claims are a lie or a job for a person, not a worker
-_CGROUP_MEMORY_MAX = Path("/sys/fs/cgroup/memory.max")
 
 # Input frames held at once, by what the operation does with them.
 STILL_FRAMES = 3  # decoded, converted, encoded
@@ -65,27 +59,6 @@ _ENCODES = frozenset(
     }
 )
 _DEEP = re.compile(r"(p|gray|ya)(9|10|12|14|16)(le|be)?$|(48|64)(le|be)?$|p01[06]|f(16|32)")
-
-
-def memory_limit(task_limit: int | None) -> int:
-    """The container's memory limit in bytes: the Task's, else the cgroup's, else all RAM."""
-    if task_limit is not None:
-        return task_limit
-    try:
-        text = _CGROUP_MEMORY_MAX.read_text().strip()
-    except OSError:
-        text = "max"
-    if text.isdigit():
-        return int(text)
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def max_pixels(limit: int) -> int:
-    """The largest frame (in pixels) any decoder may allocate under LIMIT.
-
-    FFmpeg's option is an int: a limit of more than 16 GiB no longer narrows it.
-    """
-    return max(1, min((limit - BASELINE_BYTES) // WORST_BYTES_PER_PIXEL, INT_MAX))
 
 
 def bytes_per_pixel(pix_fmt: str | None) -> float:

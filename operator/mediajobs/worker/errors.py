@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from mediajobs.api.task import ExitCode
+from mediajobs.api.contract import ExitCode
 
 MESSAGE_LIMIT = 1024  # TerminationMessage.error's max_length
 

@@ -23,7 +23,7 @@ from mediajobs.api.task import Footprint, Task
 from mediajobs.catalog import Runner, entry, parse_params
 from mediajobs.catalog import params as p
 from mediajobs.catalog.params import ImageFormat
-from mediajobs.worker import argv, budget, formats
+from mediajobs.worker import argv, budget, formats, limits
 from mediajobs.worker.analysis import parse_scenes, probe_report, stream_choice
 from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.containers import Kind
@@ -82,7 +82,7 @@ class Job:
             raise InvalidInput(f"output {rel} would overwrite the input")
         with staged(final) as stage:
             promised = write(stage.temp)
-            ceiling = budget.max_pixels(self.limit)
+            ceiling = limits.max_pixels(self.limit)
             written = describe(stage.temp, rel, probe_output(stage.temp, ceiling))
             _check_length(written.duration, promised)
             stage.commit()
@@ -412,7 +412,7 @@ def execute(task: Task, report: Report, note: NoteFootprint = lambda _: None) ->
     except OSError as err:
         raise from_os_error(err, "creating the scratch directory") from err
     handler, kinds = HANDLERS[task.operation]
-    limit = budget.memory_limit(task.memory_limit_bytes)
+    limit = limits.memory_limit(task.memory_limit_bytes)
     with scratch:
         job = Job(task, root, Path(scratch.name), report, limit)
         _fetch(job, kinds)

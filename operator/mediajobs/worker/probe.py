@@ -184,22 +184,53 @@ def probe_argv(path: str, container: Container, max_pixels: int) -> list[str]:
     ]  # fmt: skip
 
 
+# ffprobe processes started before the worker's heavier modules loaded (worker/start.py),
+# by their argv: probe() takes the answer of one that matches instead of starting another.
+_EARLY: dict[tuple[str, ...], subprocess.Popen[str]] = {}
+
+
+def start_probe(path: str, container: Container, max_pixels: int) -> None:
+    """Start ffprobe on PATH now; the probe() with the same arguments collects it."""
+    argv = probe_argv(path, container, max_pixels)
+    _EARLY[tuple(argv)] = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def discard_early() -> None:
+    """Stop and reap the early probes nobody collected (the task turned out otherwise)."""
+    while _EARLY:
+        _, proc = _EARLY.popitem()
+        proc.kill()
+        proc.communicate()
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    early = _EARLY.pop(tuple(argv), None)
+    if early is None:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
+        )
+        return done.returncode, done.stdout, done.stderr
+    try:
+        out, err = early.communicate(timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        early.kill()
+        early.communicate()
+        raise
+    return early.returncode, out, err
+
+
 def probe(path: str, container: Container, max_pixels: int) -> Probe:
     """Run ffprobe on a local file; a file it cannot read is an InvalidInput."""
-    done = subprocess.run(
-        probe_argv(path, container, max_pixels),
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-    )
-    errors = done.stderr.splitlines()[-20:]
+    returncode, stdout, stderr = _run(probe_argv(path, container, max_pixels))
+    errors = stderr.splitlines()[-20:]
     too_big = oversized(errors)  # ffprobe reports it and still exits 0
     if too_big is not None:
         raise too_big
-    if done.returncode != 0:
-        raise from_ffmpeg(errors, done.returncode, tool="ffprobe")
+    if returncode != 0:
+        raise from_ffmpeg(errors, returncode, tool="ffprobe")
     try:
-        return parse_probe(json.loads(done.stdout))
+        return parse_probe(json.loads(stdout))
     except (ValueError, KeyError) as err:
         raise InvalidInput(f"ffprobe output unreadable: {err}") from err

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from mediajobs.worker import containers as c
 from mediajobs.worker.argv import Source
-from mediajobs.worker.budget import check_still, max_pixels
+from mediajobs.worker.budget import check_still
 from mediajobs.worker.containers import HEAD_BYTES, Kind, expect, sniff
 from mediajobs.worker.errors import from_os_error
 from mediajobs.worker.headers import still_header
+from mediajobs.worker.limits import max_pixels
 from mediajobs.worker.probe import Probe, Stream, probe
 
 # A JPEG's frame header follows its EXIF block (thumbnails included): up to 64 KiB each.

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from mediajobs.api.common import Operation
-from mediajobs.worker import budget
-from mediajobs.worker.budget import Gif, bytes_per_pixel, check_still, footprint, max_pixels
+from mediajobs.worker import limits
+from mediajobs.worker.budget import Gif, bytes_per_pixel, check_still, footprint
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.headers import Still
+from mediajobs.worker.limits import max_pixels
 from tests.unit.worker.probes import image_probe, video_probe
 
 MiB, GiB = 1024**2, 1024**3
@@ -50,8 +51,8 @@ def test_the_pixel_ceiling_follows_the_limit_and_fits_ffmpegs_int() -> None:
 
 
 def test_the_memory_limit_comes_from_the_task_first(tmp_path: Path) -> None:
-    assert budget.memory_limit(123) == 123
-    assert budget.memory_limit(None) > 0  # the cgroup's, else the machine's
+    assert limits.memory_limit(123) == 123
+    assert limits.memory_limit(None) > 0  # the cgroup's, else the machine's
 
 
 def test_a_4k_reencode_fits_the_catalogs_2gi_and_8k_does_not() -> None:
@@ -69,7 +70,7 @@ def test_raising_the_memory_raises_the_budget() -> None:
 
 def test_a_stream_copy_holds_only_the_frame_the_probe_decoded() -> None:
     strip = footprint(Operation.STRIP_METADATA, [video_probe(7680, 4320)], 512 * MiB)
-    assert strip.estimated_bytes == budget.BASELINE_BYTES + 7680 * 4320 * 1.5
+    assert strip.estimated_bytes == limits.BASELINE_BYTES + 7680 * 4320 * 1.5
 
 
 def test_stills_count_their_real_depth() -> None:
