@@ -176,8 +176,13 @@ async def run(
     log.info("logged in to %s as %s", credentials.server, credentials.who)
     state = State(options, login)
     memo = kopf.Memo(state=state)
+    settings = kopf.OperatorSettings()
+    # kopf serves no resource here: watching namespaces and CRDs would find nothing to
+    # serve, and under RBAC bound to the operator's namespaces it retries 403s forever.
+    settings.scanning.disabled = True
     await kopf.operator(
         registry=registry(),
+        settings=settings,
         clusterwide=not options.namespaces,
         namespaces=options.namespaces,
         standalone=True,  # one replica, no peering objects (kopf docs: peering)

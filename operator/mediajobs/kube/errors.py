@@ -52,7 +52,7 @@ class Forbidden(Fatal):
 
 
 class Unauthorized(Fatal):
-    """The API server refused the credentials, and logging in again gave no others."""
+    """The API server refused the credentials, and again after a new login."""
 
 
 def resendable(method: str, body: Mapping[str, object] | None, error: ApiError) -> bool:
@@ -138,5 +138,5 @@ def refused(
         401,
         "unauthorized: the API server refused the credentials"
         + (f" of {who}" if who else "")
-        + f" to {describe(method, path, params)}, and logging in again gave no others",
+        + f" to {describe(method, path, params)}, also after logging in again",
     )

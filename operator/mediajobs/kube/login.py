@@ -22,6 +22,7 @@ Loading runs in a thread: a plugin is a subprocess, a kubeconfig a file.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
 
 from mediajobs.kube.credentials import Credentials, authorization, refresh_time
 from mediajobs.kube.errors import Unauthorized
+
+log = logging.getLogger("mediajobs.login")
 
 # Where the kubelet mounts the service account; $MEDIAJOBS_SERVICE_ACCOUNT_DIR moves it
 # (a token projected elsewhere, or a test that plays the pod).
@@ -183,6 +186,7 @@ class Login:
             current = self._current
             if current is None or current is seen:  # nobody loaded them while this waited
                 current = self._current = await self._load()
+                log.debug("logged in as %s until %s", current.who, current.refresh_at)
             return current
 
     async def refused(self, credentials: Credentials, error: Unauthorized) -> Credentials:
@@ -200,6 +204,7 @@ class Login:
                 raise error from err
             if fresh.same_identity(credentials):
                 raise error
+            log.info("the API server refused the credentials of %s: logged in again", fresh.who)
             self._current = fresh
             return fresh
 
