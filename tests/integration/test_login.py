@@ -184,7 +184,15 @@ def test_a_kubeconfig_with_inline_client_certificate_data(
     crt, private = client_cert((ca, key), tmp_path / "pki", "kind-admin", ["system:masters"])
     user = {"client-certificate-data": b64(crt), "client-key-data": b64(private)}
     config = write_kubeconfig(tmp_path / "kind.yaml", ns, user, inline_ca=True)
-    op = start_operator(args=["--kubeconfig", str(config)], env={"KUBECONFIG": None})
+    # Its current context is another one, refused: --context picks this one.
+    kind = yaml.safe_load(config.read_text())
+    kind["users"].append({"name": "stranger", "user": {"token": "not-a-token"}})
+    kind["contexts"].append({"name": "other", "context": {"cluster": "test", "user": "stranger"}})
+    kind["current-context"] = "other"
+    config.write_text(yaml.safe_dump(kind))
+    op = start_operator(
+        args=["--kubeconfig", str(config), "--context", "test"], env={"KUBECONFIG": None}
+    )
     ns.apply(kwok_job("cert"))
     wait_phase(ns, "cert", "Succeeded")
     assert "as context test, user operator" in op.log.read_text()
