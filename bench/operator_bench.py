@@ -60,7 +60,6 @@ for _path in (REPO, REPO / "operator"):
         sys.path.insert(0, str(_path))
 
 import aiohttp
-import kopf
 from prometheus_client.parser import text_string_to_metric_families
 from tests.builders import mediajob
 from tests.localcluster import Kubectl, load_hack_cluster
@@ -82,7 +81,8 @@ from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.controller.records import Record, record_from_body
 from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER, UID_LABEL
-from mediajobs.kube.client import Body, Kube, _ssl_context, jobs_path, mediajobs_path
+from mediajobs.kube.client import Body, Kube, jobs_path, mediajobs_path
+from mediajobs.kube.login import Login
 
 DEFAULT_PORT_BASE = "26600"  # next to .cluster/ (26400) and the tests' cluster (26500)
 RUN_FOR_LABEL = "kwok.mediajobs.dev/run-for"  # hack/kwok/stages.yaml; default run: 1 s
@@ -272,9 +272,7 @@ class Watches:
                     "timeoutSeconds": "1800",
                     **selector,
                 }
-                async with self.session.get(
-                    self.kube.server + path, params=params, headers=headers
-                ) as resp:
+                async with self.session.get(path, params=params, headers=headers) as resp:
                     if resp.status != 200:
                         raise RuntimeError(f"watch {path}: {resp.status} {await resp.text()}")
                     opened.set()
@@ -871,20 +869,19 @@ async def run_phases(
     if main_task is not None:  # SIGTERM: cancel, so every finally stops what it started
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     os.environ["KUBECONFIG"] = str(kubectl.kubeconfig)
-    info = kopf.login_with_kubeconfig(settings=kopf.OperatorSettings())
-    if info is None:
-        raise RuntimeError(f"no credentials in {kubectl.kubeconfig}")
-    headers = {"Authorization": f"Bearer {info.token}"} if info.token else {}
+    login = Login.from_environment()
+    credentials = await login.current()
     async with (
-        Kube(info, connections=concurrency * 2) as kube,
+        Kube(login, connections=concurrency * 2) as kube,
         aiohttp.ClientSession(
-            headers=headers,
-            connector=aiohttp.TCPConnector(ssl=_ssl_context(info)),
+            base_url=credentials.server,
+            headers=credentials.headers(),
+            connector=aiohttp.TCPConnector(ssl=credentials.tls.context()),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
         ) as session,
     ):
         version = await kube.request("GET", "/version")
-        report.note(f"cluster: kube-apiserver {version.get('gitVersion')} at {info.server}")
+        report.note(f"cluster: kube-apiserver {version.get('gitVersion')} at {credentials.server}")
         bench = Bench(kube, session, kubectl, workdir, sizes, concurrency, report)
         for name in phases:
             started = time.monotonic()

@@ -72,13 +72,17 @@ def start_operator(ns: Kubectl, tmp_path: Path) -> Iterator[Callable[..., Operat
     """Start the operator (a real process) watching the test's namespace, with CONFIG."""
     started: list[OperatorProcess] = []
 
-    def start(**config: Any) -> OperatorProcess:
+    def start(
+        *, env: dict[str, str | None] | None = None, args: list[str] | None = None, **config: Any
+    ) -> OperatorProcess:
+        """Started and ready; ENV (over the environment, None unsets) and ARGS (more flags)
+        change how it logs in."""
         assert ns.namespace is not None
         # KWOK pods mount nothing for real: an emptyDir stands in for the media library.
         config.setdefault("media", {"source": {"emptyDir": {}}})
-        op = OperatorProcess(ns, ns.namespace, tmp_path, config).start()
+        op = OperatorProcess(ns, ns.namespace, tmp_path, config, env=env or {}, args=args or [])
         started.append(op)
-        return op
+        return op.start()
 
     yield start
     for op in started:

@@ -24,6 +24,8 @@ class OperatorProcess:
     namespace: str
     workdir: Path
     config: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)  # over os.environ; None unsets
+    args: list[str] = field(default_factory=list)  # more `mediajobs operator` flags
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
@@ -33,23 +35,39 @@ class OperatorProcess:
         return self.workdir / f"operator-{self.namespace}.log"
 
     def start(self) -> OperatorProcess:
+        self.launch()
+        wait_for("the operator to be ready", self._ready, WAIT_LONG)
+        return self
+
+    def launch(self) -> OperatorProcess:
+        """Start the process without waiting for it to be ready (it may be meant to fail)."""
         config_file = self.workdir / f"operator-{self.namespace}.yaml"
         config_file.write_text(yaml.safe_dump(self.config))
         env = {
             **os.environ,
             "KUBECONFIG": str(self.kube.kubeconfig),
             "PYTHONPATH": str(REPO / "operator"),
+            **self.env,
         }
         self.starts += 1
         with self.log.open("ab") as out:
             out.write(f"--- start {self.starts}\n".encode())
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "mediajobs", "operator", "--namespace", self.namespace,
-                 "--config", str(config_file), "--http-port", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO,
+                 "--config", str(config_file), "--http-port", str(self.port), *self.args],
+                stdout=out, stderr=subprocess.STDOUT,
+                env={k: v for k, v in env.items() if v is not None}, cwd=REPO,
             )  # fmt: skip
-        wait_for("the operator to be ready", self._ready, WAIT_LONG)
         return self
+
+    def exit_status(self, timeout: float = WAIT_LONG) -> int:
+        """Wait for the process to end by itself; its exit status."""
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as err:
+            tail = self.log.read_text()[-4000:]
+            raise AssertionError(f"the operator still runs:\n{tail}") from err
 
     def _ready(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:

@@ -48,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=64,
         help="concurrent API writes for admission (a quarter as many more for status and Events)",
     )
+    op.add_argument(
+        "--kubeconfig",
+        default=None,
+        help="as kubectl's (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)",
+    )
+    op.add_argument("--context", default=None, help="the kubeconfig context (default: current)")
     op.add_argument("--verbose", action="store_true")
     commands.add_parser("worker", help="run one media task (the job container's entrypoint)")
     detect = commands.add_parser(
@@ -90,9 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_port=args.http_port,
         namespaces=args.namespace,
         writers=args.writers,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
     )
-    asyncio.run(run_operator(options))
-    return 0
+    return asyncio.run(run_operator(options))
 
 
 def _detect_watermark(path: Path, creator: str | None, fans: list[str]) -> int:

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import kopf
 import pytest
 
 from mediajobs.kube.client import Kube
+from mediajobs.kube.login import Login
 from mediajobs.kube.watch import Informer
 from tests.localcluster import WAIT_SHORT, Kubectl
 
@@ -18,10 +18,7 @@ Seen = list[tuple[str, str]]
 
 @contextlib.asynccontextmanager
 async def client(ns: Kubectl, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Kube]:
-    monkeypatch.setenv("KUBECONFIG", str(ns.kubeconfig))
-    info = kopf.login_with_kubeconfig(settings=kopf.OperatorSettings())
-    assert info is not None
-    async with Kube(info) as kube:
+    async with Kube(Login.from_environment(kubeconfig=str(ns.kubeconfig))) as kube:
         yield kube
 
 

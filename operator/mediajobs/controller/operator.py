@@ -1,6 +1,12 @@
 """The kopf shell: start-up wires the informers, the reconciler and the HTTP endpoints.
 
-kopf runs the operator's lifecycle (login, start-up, clean-up, signals) and is
+Logging in is kube/login.py's (kubectl's ways, credentials loaded again when due
+or refused); kopf's login handler hands kopf the same credentials. A fatal API
+error (RBAC forbids a request, credentials that stay refused) is logged as one
+line and stops the operator with exit status 1: retrying cannot help, and a
+process that exits says so where a retry loop would only spin.
+
+kopf runs the operator's lifecycle (start-up, clean-up, signals) and is
 where per-object handlers go for what is rare (DESIGN.md "What kopf costs"); the
 first one brings kopf's settings for them (watch timeouts, an annotation prefix
 for its progress storage).
@@ -27,6 +33,9 @@ from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.progress import consume
 from mediajobs.controller.reconciler import Reconciler
 from mediajobs.kube.client import Kube
+from mediajobs.kube.credentials import Credentials
+from mediajobs.kube.errors import ApiError
+from mediajobs.kube.login import Login, LoginError
 
 log = logging.getLogger("mediajobs.operator")
 
@@ -38,6 +47,8 @@ class Options:
     http_port: int = 8080
     writers: int = 64
     namespaces: list[str] = field(default_factory=list)  # empty: the whole cluster
+    kubeconfig: str | None = None  # kubectl's --kubeconfig; None: $KUBECONFIG, in-cluster...
+    context: str | None = None  # kubectl's --context; None: the kubeconfig's current one
 
 
 @dataclass
@@ -45,36 +56,64 @@ class State:
     """What start-up builds and clean-up tears down (kopf's memo)."""
 
     options: Options
+    login: Login
+    fatal: ApiError | None = None  # what stopped the operator, when something did
     reconciler: Reconciler | None = None
     kube: Kube | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     http: Any = None
 
 
+def _stop() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # kopf stops cleanly; the pod is restarted
+
+
 def _stop_if_dead(task: asyncio.Task[None]) -> None:
     """A loop that dies must take the process with it: /readyz would stay green."""
     if task.cancelled() or task.exception() is None:
         return
-    log.critical("the %s task died", task.get_name(), exc_info=task.exception())
-    os.kill(os.getpid(), signal.SIGTERM)  # kopf stops cleanly; the pod is restarted
+    error = task.exception()
+    if isinstance(error, ApiError) and error.fatal:
+        return  # said in one line by _fatal, which stops the operator
+    log.critical("the %s task died", task.get_name(), exc_info=error)
+    _stop()
 
 
-def _login(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
-    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
-        settings=settings
+def _fatal(state: State, error: ApiError) -> None:
+    """Kube's on_fatal: say it once, in one line, and stop (exit status 1)."""
+    if state.fatal is None:
+        state.fatal = error
+        log.critical("%s", error)
+        _stop()
+
+
+def _connection_info(credentials: Credentials) -> kopf.ConnectionInfo:
+    """kopf's form of the credentials, expiring when they are due to be loaded again."""
+    scheme, _, token = (credentials.authorization or "").partition(" ")
+    return kopf.ConnectionInfo(
+        server=credentials.server,
+        ca_path=credentials.ca_file,
+        insecure=not credentials.verify,
+        scheme=scheme or None,
+        token=token or None,
+        certificate_path=credentials.cert_file,
+        private_key_path=credentials.key_file,
+        proxy_url=credentials.proxy,
+        expiration=credentials.refresh_at,
     )
-    if info is None:
-        raise kopf.PermanentError("no credentials: neither a service account nor a kubeconfig")
-    return info
 
 
 def registry() -> kopf.OperatorRegistry:
     reg = kopf.OperatorRegistry()
 
     @kopf.on.startup(registry=reg)
-    async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: object) -> None:
+    async def startup(memo: kopf.Memo, **_: object) -> None:
         state: State = memo["state"]
-        kube = Kube(_login(settings), connections=state.options.writers * 2)
+        kube = Kube(
+            state.login,
+            connections=state.options.writers * 2,
+            on_fatal=lambda error: _fatal(state, error),
+        )
         await kube.__aenter__()
         state.kube = kube
         await ensure_priority_classes(kube)
@@ -102,8 +141,9 @@ def registry() -> kopf.OperatorRegistry:
             task.add_done_callback(_stop_if_dead)
 
     @kopf.on.login(registry=reg)
-    def login(settings: kopf.OperatorSettings, **_: object) -> kopf.ConnectionInfo:
-        return _login(settings)
+    async def login(memo: kopf.Memo, **_: object) -> kopf.ConnectionInfo:
+        state: State = memo["state"]
+        return _connection_info(await state.login.current())
 
     @kopf.on.cleanup(registry=reg)
     async def cleanup(memo: kopf.Memo, **_: object) -> None:
@@ -124,11 +164,25 @@ async def run(
     *,
     stop_flag: asyncio.Event | None = None,
     ready_flag: asyncio.Event | None = None,
-) -> None:
-    """Run the operator until STOP_FLAG is set (or forever)."""
-    memo = kopf.Memo(state=State(options))
+) -> int:
+    """Run the operator until STOP_FLAG is set (or forever); the exit status: 1 when a
+    fatal error stopped it (logged in one line), 0 otherwise."""
+    login = Login.from_environment(kubeconfig=options.kubeconfig, context=options.context)
+    try:
+        credentials = await login.current()
+    except LoginError as err:
+        log.critical("%s", err)
+        return 1
+    log.info("logged in to %s as %s", credentials.server, credentials.who)
+    state = State(options, login)
+    memo = kopf.Memo(state=state)
+    settings = kopf.OperatorSettings()
+    # kopf serves no resource here: watching namespaces and CRDs would find nothing to
+    # serve, and under RBAC bound to the operator's namespaces it retries 403s forever.
+    settings.scanning.disabled = True
     await kopf.operator(
         registry=registry(),
+        settings=settings,
         clusterwide=not options.namespaces,
         namespaces=options.namespaces,
         standalone=True,  # one replica, no peering objects (kopf docs: peering)
@@ -136,3 +190,4 @@ async def run(
         stop_flag=stop_flag,
         ready_flag=ready_flag,
     )
+    return 1 if state.fatal is not None else 0

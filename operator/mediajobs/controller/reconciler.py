@@ -334,6 +334,8 @@ class Reconciler:
                 try:
                     await work
                 except ApiError as err:
+                    if err.fatal:
+                        return  # said in one line by the client; the operator stops
                     if key is not None and err.status != 404:
                         log.warning("%s: %s; retrying in %gs", key, err, RETRY_AFTER_API_ERROR)
                         self._after(key, RETRY_AFTER_API_ERROR)

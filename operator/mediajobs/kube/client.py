@@ -1,54 +1,56 @@
-"""A small async Kubernetes client over one aiohttp session.
+"""A small async Kubernetes client over one aiohttp session, logged in like kubectl.
 
-kopf watches; this client writes (create, patch status, delete, post Events)
-and lists at start-up. It never blocks the event loop, retries what is
-temporary (429, 5xx, connection errors) a bounded number of times, treats a 409
-on create as "it exists" (names are deterministic) and a 404 on delete as done.
-Credentials come from kopf's login (a kubeconfig or the pod's service account).
+The operator's informers (kube/watch.py) and its writes (create, patch status,
+delete, post Events) and start-up lists all go through it. It never blocks the
+event loop and keeps aiohttp with orjson (the admission path's cost: `make bench`).
+
+Credentials come from kube/login.py: any kubeconfig (client certificates inline or
+in files, tokens, token files, basic auth, exec plugins, `proxy-url`,
+`insecure-skip-tls-verify`, a `--context`) or the pod's service account, loaded
+again when due (a plugin's expiry, a token file's minute). Each request sends the
+current ones.
+
+What an answer means is decided once (kube/errors.py): 429, 5xx and no answer are
+retried a bounded number of times, except a create the server could have done
+whose body names no object; a 401 logs in again and retries once; a 403 from RBAC
+and credentials that stay refused are fatal: the one-line error goes to `on_fatal`
+(the operator stops) and is raised, never retried. A 409 on create means it
+exists (names are deterministic, Events' too), a 404 on delete that it is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
+import hashlib
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
-from uuid import uuid4
 
 import aiohttp
-import kopf
 import orjson
 
 from mediajobs.api.common import GROUP, VERSION
+from mediajobs.kube.credentials import Credentials, Tls
+from mediajobs.kube.errors import (
+    ApiError,
+    Unauthorized,
+    classify,
+    message_of,
+    resendable,
+)
+from mediajobs.kube.errors import refused as refused_error
+from mediajobs.kube.login import Login, LoginError
+
+__all__ = ["ApiError", "Body", "Kube", "jobs_path", "mediajobs_path"]
 
 Body = dict[str, Any]
 
 RETRIES = 5
 RETRY_BASE_SECONDS = 0.2
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-
-    @property
-    def temporary(self) -> bool:
-        return self.status == 429 or self.status >= 500 or self.status == 0
-
-
-def _message(raw: bytes) -> str:
-    """An error answer's message: a Status object's, or the text (a proxy's, a plain 404)."""
-    try:
-        status = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return raw.decode(errors="replace").strip()[:500]
-    return str(status.get("message", status)) if isinstance(status, dict) else str(status)
+EVENT_NAME_MAX = 253
 
 
 def mediajobs_path(namespace: str | None = None, name: str | None = None) -> str:
@@ -62,41 +64,36 @@ def jobs_path(namespace: str | None = None, name: str | None = None) -> str:
     return f"{path}/{name}" if name else path
 
 
-def _ssl_context(info: kopf.ConnectionInfo) -> ssl.SSLContext | bool:
-    if info.insecure:
-        return False
-    ctx = ssl.create_default_context(
-        cafile=info.ca_path,
-        cadata=base64.b64decode(info.ca_data).decode() if info.ca_data else None,
-    )
-    if info.certificate_path and info.private_key_path:
-        ctx.load_cert_chain(info.certificate_path, info.private_key_path)
-    return ctx
+def event_name(involved: Mapping[str, Any], type_: str, reason: str, message: str) -> str:
+    """An Event's name from what it says about whom: a create sent again is a 409, not a
+    second Event (kubectl's recorder names by time, which a retry does not repeat)."""
+    said = "\0".join((str(involved["uid"]), type_, reason, message))
+    digest = hashlib.sha256(said.encode()).hexdigest()[:16]
+    return f"{str(involved['name'])[: EVENT_NAME_MAX - 17]}.{digest}"
 
 
 class Kube:
-    """Async API access; use as ``async with Kube(info) as kube``."""
+    """Async API access; use as ``async with Kube(login) as kube``."""
 
-    def __init__(self, info: kopf.ConnectionInfo, *, connections: int = 64) -> None:
-        self.info = info
-        self.server = info.server.rstrip("/")
+    def __init__(
+        self,
+        login: Login,
+        *,
+        connections: int = 64,
+        on_fatal: Callable[[ApiError], None] | None = None,
+    ) -> None:
+        self.login = login
         self._connections = connections
+        self._on_fatal = on_fatal
         self._session: aiohttp.ClientSession | None = None
+        self._tls: tuple[Tls, ssl.SSLContext] | None = None
         self.writes = 0  # API writes issued (the write budget is measured, not guessed)
 
     async def __aenter__(self) -> Self:
-        headers = {"Accept": "application/json"}
-        if self.info.token:
-            headers["Authorization"] = f"Bearer {self.info.token}"
-        auth = (
-            aiohttp.BasicAuth(self.info.username, self.info.password or "")
-            if self.info.username
-            else None
-        )
+        await self.login.current()  # a broken kubeconfig fails here, not on the first write
         self._session = aiohttp.ClientSession(
-            headers=headers,
-            auth=auth,
-            connector=aiohttp.TCPConnector(ssl=_ssl_context(self.info), limit=self._connections),
+            headers={"Accept": "application/json"},
+            connector=aiohttp.TCPConnector(limit=self._connections),
             timeout=aiohttp.ClientTimeout(total=60),
         )
         return self
@@ -110,6 +107,70 @@ class Kube:
         if self._session is not None:
             await self._session.close()
 
+    def _ssl(self, credentials: Credentials) -> ssl.SSLContext:
+        """The SSL context of CREDENTIALS, built again only when its files change (a new
+        context opens new connections)."""
+        if self._tls is None or self._tls[0] != credentials.tls:
+            self._tls = (credentials.tls, credentials.tls.context())
+        return self._tls[1]
+
+    def _fail(self, error: ApiError) -> ApiError:
+        if error.fatal and self._on_fatal is not None:
+            self._on_fatal(error)
+        return error
+
+    @contextlib.asynccontextmanager
+    async def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One request with the current credentials (logged in again once on a 401): the
+        response of a success, or the classified error raised."""
+        if self._session is None:
+            raise RuntimeError("use Kube as an async context manager")
+        try:
+            credentials = await self.login.current()
+        except LoginError as err:  # a plugin that fails when run again, a token file gone
+            raise self._fail(Unauthorized(401, f"unauthorized: {err}")) from err
+        refused = False
+        try:
+            while True:
+                resp = await self._session.request(
+                    method,
+                    credentials.server + path,
+                    data=data,
+                    params=params,
+                    headers={"Content-Type": content_type, **credentials.headers()},
+                    ssl=self._ssl(credentials),
+                    proxy=credentials.proxy,
+                    server_hostname=credentials.tls_server_name,
+                    timeout=timeout or self._session.timeout,
+                )
+                if resp.status != 401 or refused:
+                    break
+                resp.release()
+                refused = True
+                error = refused_error(method, path, params, who=credentials.who)
+                try:
+                    credentials = await self.login.refused(credentials, error)
+                except Unauthorized as dead:
+                    raise self._fail(dead) from None
+            async with resp:
+                if resp.status >= 400:
+                    message = message_of(await resp.read())
+                    raise self._fail(
+                        classify(resp.status, message, method, path, params, who=credentials.who)
+                    )
+                yield resp
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise ApiError(0, f"{type(err).__name__}: {err}") from err
+
     async def request(
         self,
         method: str,
@@ -119,28 +180,20 @@ class Kube:
         params: Mapping[str, str] | None = None,
         content_type: str = "application/json",
     ) -> Body:
-        if self._session is None:
-            raise RuntimeError("use Kube as an async context manager")
         if method != "GET":
             self.writes += 1
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(RETRIES):
             try:
-                async with self._session.request(
-                    method,
-                    self.server + path,
-                    data=data,
-                    params=params,
-                    headers={"Content-Type": content_type},
+                async with self._open(
+                    method, path, data=data, params=params, content_type=content_type
                 ) as resp:
                     raw = await resp.read()
-                    if resp.status < 400:
-                        return orjson.loads(raw) if raw else {}
-                    error = ApiError(resp.status, _message(raw))
-            except (aiohttp.ClientError, TimeoutError) as err:
-                error = ApiError(0, f"{type(err).__name__}: {err}")
-            if not error.temporary or attempt == RETRIES - 1:
-                raise error
+                    return orjson.loads(raw) if raw else {}
+            except ApiError as error:
+                last = attempt == RETRIES - 1
+                if not error.temporary or last or not resendable(method, body, error):
+                    raise
             await asyncio.sleep(RETRY_BASE_SECONDS * 2**attempt)
         raise AssertionError("unreachable")
 
@@ -210,19 +263,9 @@ class Kube:
     ) -> AsyncIterator[aiohttp.StreamReader]:
         """A long GET (a watch): its body as it arrives; no total timeout, READ_TIMEOUT
         seconds of silence at most (a watch can die silently behind a proxy)."""
-        if self._session is None:
-            raise RuntimeError("use Kube as an async context manager")
-        try:
-            async with self._session.get(
-                self.server + path,
-                params=params,
-                timeout=aiohttp.ClientTimeout(total=None, sock_read=read_timeout),
-            ) as resp:
-                if resp.status >= 400:
-                    raise ApiError(resp.status, _message(await resp.read()))
-                yield resp.content
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise ApiError(0, f"{type(err).__name__}: {err}") from err
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=read_timeout)
+        async with self._open("GET", path, params=params, timeout=timeout) as resp:
+            yield resp.content
 
     async def post_event(
         self,
@@ -237,10 +280,11 @@ class Kube:
         """A core/v1 Event about INVOLVED (an object reference with uid)."""
         namespace = involved["namespace"]
         stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        name = event_name(involved, type_, reason, message)
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": f"{involved['name']}.{uuid4().hex[:12]}", "namespace": namespace},
+            "metadata": {"name": name, "namespace": namespace},
             "involvedObject": dict(involved),
             "type": type_,
             "reason": reason,
@@ -252,4 +296,7 @@ class Kube:
             "lastTimestamp": stamp,
             "count": 1,
         }
-        await self.request("POST", f"/api/v1/namespaces/{namespace}/events", body=event)
+        events = f"/api/v1/namespaces/{namespace}/events"
+        created, _ = await self.create(events, event)
+        if created is None:  # said before (or this create sent twice): seen again now
+            await self.merge_patch(f"{events}/{name}", {"lastTimestamp": stamp})

@@ -66,7 +66,9 @@ class Informer:
     async def run(self) -> None:
         """List and watch until cancelled (run again, it resumes the watch where it
         stopped). A refused first list (403, 404) raises: the operator cannot work
-        without it."""
+        without it; so does a fatal error at any time (RBAC forbids the watch, the
+        credentials stay refused: kube/errors.py). A 401 has been dealt with by then:
+        the client logged in again and watched again."""
         failures = 0
         listed = self.synced.is_set()
         while True:
@@ -80,7 +82,7 @@ class Informer:
                 log.info("%s: %s; listing again", self.path, gone)
                 listed = False
             except ApiError as err:
-                if not self.synced.is_set() and not err.temporary:
+                if err.fatal or (not self.synced.is_set() and not err.temporary):
                     raise
                 if err.status == 410:
                     listed = False
