@@ -17,8 +17,8 @@ from typing import Protocol
 
 from mediajobs.api.mediajob import JobResult
 from mediajobs.api.task import Task
-from mediajobs.progress.throttle import Throttle
 from mediajobs.progress.wire import ProgressEvent
+from mediajobs.throttle import Throttle
 
 log = logging.getLogger(__name__)
 

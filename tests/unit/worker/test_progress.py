@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mediajobs.progress.ffmpeg import FfmpegProgress, out_time, parse_clock
-from mediajobs.progress.throttle import Throttle
+from mediajobs.throttle import Throttle
 
 
 def feed_block(parser: FfmpegProgress, progress: str = "continue", **fields: str) -> int | None:
