@@ -76,13 +76,13 @@ from bench.common import (
     until,
 )
 from mediajobs.config import OperatorConfig
-from mediajobs.controller import statuses
 from mediajobs.controller.bootstrap import ensure_priority_classes
-from mediajobs.controller.records import Record, record_from_body
 from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER, UID_LABEL
 from mediajobs.kube.client import Body, Kube, jobs_path, mediajobs_path
 from mediajobs.kube.login import Login
+from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.records import Record, record_from_body
 
 DEFAULT_PORT_BASE = "26600"  # next to .cluster/ (26400) and the tests' cluster (26500)
 RUN_FOR_LABEL = "kwok.mediajobs.dev/run-for"  # hack/kwok/stages.yaml; default run: 1 s

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
-from mediajobs.controller.records import Record
+from mediajobs.lifecycle.records import Record
 
 if TYPE_CHECKING:
     from mediajobs.controller.reconciler import Reconciler

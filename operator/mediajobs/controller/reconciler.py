@@ -1,7 +1,7 @@
 """The reconciler: the in-memory view, one loop that plans and admits, writers that apply.
 
 Informers (kube/watch.py) only update the view and mark MediaJobs dirty; the
-loop wakes, plans each dirty MediaJob (controller/plan.py), runs an admission
+loop wakes, plans each dirty MediaJob (lifecycle/plan.py), runs an admission
 pass (scheduling/decide.py) when what admission reads has changed (the queue,
 the ledger, the quotas, a lifting rate limit: a pass is O(queue)), and hands the
 writes to writer lanes (controller/lanes.py): admission first, reports after.
@@ -31,10 +31,15 @@ from typing import Any
 from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import OperatorConfig
-from mediajobs.controller import statuses
 from mediajobs.controller.lanes import Lane, Lanes
 from mediajobs.controller.metrics import Metrics
-from mediajobs.controller.plan import (
+from mediajobs.jobs.build import build_job, suspend_patch
+from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
+from mediajobs.jobs.outcome import outcome
+from mediajobs.kube.client import ApiError, Kube, jobs_path, mediajobs_path
+from mediajobs.kube.watch import Informer
+from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.plan import (
     Adopt,
     Cancel,
     Expire,
@@ -49,7 +54,7 @@ from mediajobs.controller.plan import (
     Suspend,
     plan,
 )
-from mediajobs.controller.records import (
+from mediajobs.lifecycle.records import (
     JobView,
     Record,
     job_from_body,
@@ -57,11 +62,6 @@ from mediajobs.controller.records import (
     record_from_body,
     resource_version_of,
 )
-from mediajobs.jobs.build import build_job, suspend_patch
-from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
-from mediajobs.jobs.outcome import outcome
-from mediajobs.kube.client import ApiError, Kube, jobs_path, mediajobs_path
-from mediajobs.kube.watch import Informer
 from mediajobs.scheduling.decide import Limits, Pool, Snapshot, Wait, decide
 from mediajobs.scheduling.model import Active, Candidate, JobKey, Quota
 

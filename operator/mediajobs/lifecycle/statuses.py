@@ -15,8 +15,8 @@ from typing import Any
 from mediajobs.api.common import ConditionStatus
 from mediajobs.api.conditions import ConditionType, one_line, set_condition
 from mediajobs.api.mediajob import Phase
-from mediajobs.controller.records import Record
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
+from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.backoff import retry_delay
 from mediajobs.scheduling.decide import Wait
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from mediajobs.config import Retention
-from mediajobs.controller.plan import (
+from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.lifecycle.plan import (
     Adopt,
     Cancel,
     Expire,
@@ -23,8 +24,7 @@ from mediajobs.controller.plan import (
     Suspend,
     plan,
 )
-from mediajobs.controller.records import JobView, Record, job_from_body, record_from_body
-from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.lifecycle.records import JobView, Record, job_from_body, record_from_body
 from tests.builders import mediajob
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediajobs.api.mediajob import Phase
-from mediajobs.controller.records import record_from_body
+from mediajobs.lifecycle.records import record_from_body
 from tests.builders import mediajob
 
 

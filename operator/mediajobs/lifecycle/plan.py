@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
-from mediajobs.controller.records import JobView, Record
+from mediajobs.lifecycle.records import JobView, Record
 
 
 @dataclass(frozen=True)

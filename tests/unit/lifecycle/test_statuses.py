@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mediajobs.api.mediajob import JobResult
-from mediajobs.controller import statuses
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
-from tests.unit.controller.test_plan import record
+from mediajobs.lifecycle import statuses
+from tests.unit.lifecycle.test_plan import record
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
