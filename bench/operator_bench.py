@@ -79,8 +79,9 @@ from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER, UID_LABEL
-from mediajobs.kube.client import Body, Kube, jobs_path, mediajobs_path
+from mediajobs.kube.client import Kube
 from mediajobs.kube.login import Login
+from mediajobs.kube.port import Body, jobs_path, mediajobs_path
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.records import Record, record_from_body
 

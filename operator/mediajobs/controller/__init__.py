@@ -1,5 +1,15 @@
-"""The operator: kopf watches feed an in-memory view; one reconciler acts on it.
+"""The operator: informers feed an in-memory view; one reconciler acts on it.
 
-Pure parts (records, plan, statuses) take data and return data; the async
-parts (reconciler, handlers, progress, http) read the world and apply them.
+- ``operator``: the kopf shell (login, start-up, clean-up, signals) that wires the rest.
+- ``reconciler``: the loop that ties the parts below; ``snapshot()`` publishes the queues.
+- ``view`` and ``ledger``: what the watches show, and the slots admission holds that they
+  do not show yet.
+- ``queues``: who waits, in which order, where and why; admission passes.
+- ``effects`` and ``lanes``: the writes (admission first), timers, the one clock.
+- ``actions``: the API writes of each step, through the port (kube/port.py).
+- ``reports``: positions and progress, written coalesced.
+- ``snapshot``, ``metrics``, ``http``: the read-only picture of the queues, and who reads it.
+- ``progress``: the Redis stream of progress, into the reconciler.
+
+The pure parts (records, plan, statuses) live in mediajobs.lifecycle.
 """

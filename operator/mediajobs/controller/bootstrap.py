@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediajobs.api.common import Category
-from mediajobs.kube.client import Kube
+from mediajobs.kube.port import Api
 
 PRIORITY_CLASSES_PATH = "/apis/scheduling.k8s.io/v1/priorityclasses"
 
@@ -33,6 +33,6 @@ def priority_classes() -> list[dict[str, Any]]:
     ]
 
 
-async def ensure_priority_classes(kube: Kube) -> None:
+async def ensure_priority_classes(kube: Api) -> None:
     for body in priority_classes():
         await kube.create(PRIORITY_CLASSES_PATH, body)  # a 409 means it is there

@@ -1,4 +1,7 @@
-"""The operator's HTTP endpoints: /healthz, /readyz, /metrics, /stats."""
+"""The operator's HTTP endpoints: /healthz, /readyz, /metrics, /stats.
+
+/metrics and /stats read the reconciler's queue snapshot, never its maps.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +21,14 @@ def app(rec: Reconciler) -> web.Application:
         return web.Response(status=200 if ready else 503, text="ready\n" if ready else "syncing\n")
 
     async def metrics(_: web.Request) -> web.Response:
-        rec.metrics.observe(rec)
+        rec.metrics.observe(rec.snapshot())
         return web.Response(
             body=generate_latest(rec.metrics.registry),
             headers={"Content-Type": CONTENT_TYPE_LATEST},
         )
 
     async def stats_json(_: web.Request) -> web.Response:
-        return web.json_response(stats(rec))
+        return web.json_response(stats(rec.snapshot()))
 
     application = web.Application()
     application.add_routes(

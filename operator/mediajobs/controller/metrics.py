@@ -1,19 +1,21 @@
-"""Prometheus metrics (the reference systems' names) and the /stats document."""
+"""Prometheus metrics (the reference systems' names) and the /stats document.
+
+Both read the queue snapshot (controller/snapshot.py) that the reconciler
+publishes; the reconciler tells ``Metrics`` of admissions and transitions.
+"""
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
+from mediajobs.controller.snapshot import QueueSnapshot
 from mediajobs.lifecycle.records import Record
 
-if TYPE_CHECKING:
-    from mediajobs.controller.reconciler import Reconciler
+STATS_WAITING = 200  # waiting jobs listed in /stats, front of the queues first
 
 # Phases that end up in media_jobs_total{status} (the reference: completed/failed/...).
 _FINAL = {Phase.SUCCEEDED.value, Phase.FAILED.value, Phase.CANCELLED.value}
@@ -61,17 +63,15 @@ class Metrics:
             "API writes the operator has issued since it started.",
             registry=r,
         )
-        self.finished: Tally[tuple[Category | None, str]] = Tally()
 
-    def observe(self, rec: Reconciler) -> None:
-        self.api_writes.set(rec.kube.writes)
-        self.pending.set(len(rec.queue))
-        for category, count in rec.running_by_category().items():
-            self.running.labels(resourceCategory=category.value).set(count)
-        used = rec.vram_used()
-        self.vram.set(sum(used.values()))
-        for pool, value in used.items():
-            self.vram_pool.labels(pool=pool).set(value)
+    def observe(self, snapshot: QueueSnapshot) -> None:
+        self.api_writes.set(snapshot.api_writes)
+        self.pending.set(snapshot.waiting)
+        for category, queue in snapshot.categories.items():
+            self.running.labels(resourceCategory=category.value).set(len(queue.running))
+        self.vram.set(sum(p.used_mib for p in snapshot.pools))
+        for pool in snapshot.pools:
+            self.vram_pool.labels(pool=pool.name).set(pool.used_mib)
 
     def admitted(self, waited: float) -> None:
         self.admission_wait.observe(waited)
@@ -81,63 +81,47 @@ class Metrics:
             return
         op = record.spec.operation.value
         self.total.labels(type=op, status=phase).inc()
-        self.finished[(record.placement.category if record.placement else None, phase)] += 1
         if record.status.started_at is not None and phase == Phase.SUCCEEDED.value:
             self.duration.labels(type=op).observe((now - record.status.started_at).total_seconds())
 
 
-def stats(rec: Reconciler) -> dict[str, Any]:
+def stats(snapshot: QueueSnapshot) -> dict[str, Any]:
     """The reference systems' /stats shape: per queue counts, VRAM used and available."""
-    delayed: Tally[Category] = Tally()
-    for record in rec.records.values():
-        if record.placement and record.phase in (
-            Phase.BACKING_OFF,
-            Phase.SUSPENDED,
-            Phase.WAITING_FOR_HUMAN,
-        ):
-            delayed[record.placement.category] += 1
-    waiting: Tally[Category] = Tally()
-    for key in rec.queue:
-        placement = rec.records[key].placement
-        if placement is not None:
-            waiting[placement.category] += 1
-    running = rec.running_by_category()
-    queues = {
-        c.value: {
-            "waiting": waiting[c],
-            "active": running[c],
-            "completed": rec.metrics.finished[(c, Phase.SUCCEEDED.value)],
-            "failed": rec.metrics.finished[(c, Phase.FAILED.value)],
-            "delayed": delayed[c],
-            "limit": rec.limits.max_running.get(c, 0),
-        }
-        for c in Category
-    }
-    used = rec.vram_used()
-    total = {p.name: p.vram_mib for p in rec.config.gpu_pools}
-    positions = sorted(rec.waits.items(), key=lambda kv: (kv[1].position, str(kv[0])))
+    queues = snapshot.categories.values()
+    waiting = sorted((w for q in queues for w in q.waiting), key=lambda w: w.order())
+    used = sum(p.used_mib for p in snapshot.pools)
     return {
-        "ready": rec.ready.is_set(),
-        "queues": queues,
-        "pending": len(rec.queue),
-        "running": sum(running.values()),
-        "totalVramUsed": sum(used.values()),
-        "totalVramAvailable": sum(total.values()) - sum(used.values()),
-        "vram": {
-            name: {
-                "usedMiB": used.get(name, 0),
-                "totalMiB": vram,
-                "availableMiB": vram - used.get(name, 0),
+        "ready": snapshot.ready,
+        "queues": {
+            q.category.value: {
+                "waiting": len(q.waiting),
+                "active": len(q.running),
+                "completed": q.completed,
+                "failed": q.failed,
+                "delayed": q.delayed,
+                "limit": q.limit,
             }
-            for name, vram in total.items()
+            for q in queues
+        },
+        "pending": snapshot.waiting,
+        "running": snapshot.running,
+        "totalVramUsed": used,
+        "totalVramAvailable": sum(p.total_mib for p in snapshot.pools) - used,
+        "vram": {
+            p.name: {
+                "usedMiB": p.used_mib,
+                "totalMiB": p.total_mib,
+                "availableMiB": p.available_mib,
+            }
+            for p in snapshot.pools
         },
         "waiting": [
             {
-                "namespace": k.namespace,
-                "name": k.name,
+                "namespace": w.key.namespace,
+                "name": w.key.name,
                 "queuePosition": w.position,
                 "waitingReason": w.reason,
             }
-            for k, w in positions[:200]
+            for w in waiting[:STATS_WAITING]
         ],
     }

@@ -1,7 +1,9 @@
-"""A small async Kubernetes client over one aiohttp session, logged in like kubectl.
+"""A small async Kubernetes client over one aiohttp session, logged in like kubectl:
+the real ``Api`` of kube/port.py.
 
-The operator's informers (kube/watch.py) and its writes (create, patch status,
-delete, post Events) and start-up lists all go through it. It never blocks the
+The operator's informers (kube/watch.py: ``watch`` decodes the stream) and its
+writes (create, patch status, delete, post Events) and start-up lists all go
+through it. It never blocks the
 event loop and keeps aiohttp with orjson (the admission path's cost: `make bench`).
 
 Credentials come from kube/login.py: any kubeconfig (client certificates inline or
@@ -24,7 +26,7 @@ import asyncio
 import contextlib
 import hashlib
 import ssl
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -32,7 +34,6 @@ from typing import Any, Self
 import aiohttp
 import orjson
 
-from mediajobs.api.common import GROUP, VERSION
 from mediajobs.kube.credentials import Credentials, Tls
 from mediajobs.kube.errors import (
     ApiError,
@@ -43,25 +44,13 @@ from mediajobs.kube.errors import (
 )
 from mediajobs.kube.errors import refused as refused_error
 from mediajobs.kube.login import Login, LoginError
+from mediajobs.kube.port import Body
 
-__all__ = ["ApiError", "Body", "Kube", "jobs_path", "mediajobs_path"]
-
-Body = dict[str, Any]
+__all__ = ["ApiError", "Body", "Kube"]
 
 RETRIES = 5
 RETRY_BASE_SECONDS = 0.2
 EVENT_NAME_MAX = 253
-
-
-def mediajobs_path(namespace: str | None = None, name: str | None = None) -> str:
-    base = f"/apis/{GROUP}/{VERSION}"
-    path = f"{base}/namespaces/{namespace}/mediajobs" if namespace else f"{base}/mediajobs"
-    return f"{path}/{name}" if name else path
-
-
-def jobs_path(namespace: str | None = None, name: str | None = None) -> str:
-    path = f"/apis/batch/v1/namespaces/{namespace}/jobs" if namespace else "/apis/batch/v1/jobs"
-    return f"{path}/{name}" if name else path
 
 
 def event_name(involved: Mapping[str, Any], type_: str, reason: str, message: str) -> str:
@@ -266,6 +255,32 @@ class Kube:
         timeout = aiohttp.ClientTimeout(total=None, sock_read=read_timeout)
         async with self._open("GET", path, params=params, timeout=timeout) as resp:
             yield resp.content
+
+    async def watch(
+        self,
+        path: str,
+        *,
+        version: str,
+        label_selector: str | None,
+        timeout_seconds: int,
+        read_timeout: float,
+    ) -> AsyncGenerator[Body, None]:
+        """The watch events under PATH after VERSION, decoded, until the server ends it."""
+        params = {
+            "watch": "true",
+            "resourceVersion": version,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(timeout_seconds),
+        }
+        if label_selector:
+            params["labelSelector"] = label_selector
+        async with self.stream(path, params, read_timeout=read_timeout) as body:
+            pending = b""
+            async for chunk in body.iter_any():
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield orjson.loads(line)
 
     async def post_event(
         self,

@@ -1,11 +1,13 @@
 """Informers: list once, then watch from the list's resourceVersion, forever.
 
 Each event goes to a plain callback on the event loop's thread, decoded with
-orjson. This is the admission path's input, so it is kept lean: with kopf's
-event handlers in its place (a worker task, a Body wrapper, cause detection and
-a logger per event, the standard library's JSON), the operator spent 6.3 ms of
-CPU per admission; with these informers, 1.2-1.6 ms (`make bench`, throughput
-phase). kopf keeps the operator's lifecycle and the rare per-object handlers.
+orjson (kube/client.py's watch). This is the admission path's input, so it is
+kept lean: with kopf's event handlers in its place (a worker task, a Body
+wrapper, cause detection and a logger per event, the standard library's JSON),
+the operator spent 6.3 ms of CPU per admission; with these informers, 1.2-1.6 ms
+(`make bench`, throughput phase). kopf keeps the operator's lifecycle and the
+rare per-object handlers. An informer reads through the port (kube/port.py), so
+unit tests feed it from the in-memory fake.
 
 The client-go informer's rules: a watch resumes from the last resourceVersion it
 saw (bookmarks keep it fresh while nothing changes); "410 Gone" means that
@@ -16,14 +18,14 @@ no longer holds; a silent connection is dropped after a read timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from mediajobs.kube.client import ApiError, Body, Kube
+from mediajobs.clock import Clock, SystemClock
+from mediajobs.kube.port import Api, ApiError, Body
 
 log = logging.getLogger("mediajobs.watch")
 
@@ -53,10 +55,11 @@ def _identity(body: Mapping[str, Any]) -> Body:
 
 @dataclass
 class Informer:
-    kube: Kube
+    api: Api
     path: str  # a collection, e.g. /apis/batch/v1/namespaces/ns/jobs
     handle: Handler
     label_selector: str | None = None
+    clock: Clock = field(default_factory=SystemClock)  # waits between failed attempts
     synced: asyncio.Event = field(default_factory=asyncio.Event)  # the first list is handled
 
     def __post_init__(self) -> None:
@@ -89,10 +92,10 @@ class Informer:
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 log.warning("%s: %s; again in %gs", self.path, err, delay)
-                await asyncio.sleep(delay)
+                await self.clock.sleep(delay)
 
     async def _list(self) -> None:
-        items, self.version = await self.kube.list_versioned(
+        items, self.version = await self.api.list_versioned(
             self.path, label_selector=self.label_selector
         )
         seen: dict[str, Body] = {}
@@ -106,21 +109,16 @@ class Informer:
         self.synced.set()
 
     async def _watch(self) -> None:
-        params = {
-            "watch": "true",
-            "resourceVersion": self.version,
-            "allowWatchBookmarks": "true",
-            "timeoutSeconds": str(WATCH_SECONDS),
-        }
-        if self.label_selector:
-            params["labelSelector"] = self.label_selector
-        async with self.kube.stream(self.path, params, read_timeout=READ_TIMEOUT) as body:
-            pending = b""
-            async for chunk in body.iter_any():
-                *lines, pending = (pending + chunk).split(b"\n")
-                for line in lines:
-                    if line.strip():
-                        self._event(orjson.loads(line))
+        events = self.api.watch(
+            self.path,
+            version=self.version,
+            label_selector=self.label_selector,
+            timeout_seconds=WATCH_SECONDS,
+            read_timeout=READ_TIMEOUT,
+        )
+        async with contextlib.aclosing(events):
+            async for event in events:
+                self._event(event)
 
     def _event(self, event: Mapping[str, Any]) -> None:
         kind, obj = event.get("type"), event.get("object") or {}

@@ -1,0 +1,117 @@
+"""The API writes that carry out each step, through the port (kube/port.py).
+
+Create or resume a Job, patch a status and post its Event, record an outcome,
+cancel, suspend, expire. Each is safe to run twice (deterministic names: a
+repeated create is a 409, a repeated delete a 404). The API's answer to a write
+goes back into the view at once: the watch can lag seconds behind it under load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mediajobs.clock import Clock
+from mediajobs.config import OperatorConfig
+from mediajobs.jobs.build import build_job, suspend_patch
+from mediajobs.jobs.outcome import outcome
+from mediajobs.kube.port import Api, jobs_path, mediajobs_path, pods_path
+from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.records import JobView, Record
+
+POOL_LABEL = "mediajobs.dev/gpu-pool"
+
+Observe = Callable[[str, Mapping[str, Any]], None]
+
+
+@dataclass
+class Actions:
+    api: Api
+    config: OperatorConfig
+    clock: Clock
+    observe_mediajob: Observe
+    observe_job: Observe
+    latest: Callable[[Record], Record]  # the view's newest record of the same MediaJob
+    transitioned: Callable[[Record, str, datetime], None]  # a phase change was written
+
+    async def write(self, record: Record, transition: statuses.Transition) -> None:
+        """Patch the status (and post the Event); the answer updates the view."""
+        path = mediajobs_path(record.key.namespace, record.key.name) + "/status"
+        body = await self.api.merge_patch(path, {"status": transition.fields})
+        self.observe_mediajob("MODIFIED", body)
+        now = self.clock.now()
+        if transition.phase is not None and transition.phase != (
+            record.phase and record.phase.value
+        ):
+            self.transitioned(record, transition.phase, now)
+        if transition.event is not None:
+            e = transition.event
+            await self.api.post_event(
+                record.reference, type_=e.type, reason=e.reason, message=e.message, now=now
+            )
+
+    async def admitted(self, record: Record, job: JobView) -> None:
+        """The Running status of JOB's attempt (the Job is the record of admission)."""
+        await self.write(record, statuses.admitted(record, job.attempt, job.name, self.clock.now()))
+
+    async def finish(self, record: Record, job: JobView) -> bool:
+        """Record JOB's outcome; False when its pods do not say yet how it ended."""
+        pods, _ = await self.api.list_versioned(
+            pods_path(job.namespace), label_selector=f"job-name={job.name}"
+        )
+        result = outcome(job.body, pods)
+        if not result.kind.finished:
+            return False
+        if (record.status.attempts or 0) < job.attempt:
+            await self.admitted(record, job)  # a crash between the Job's end and its Running
+            record = self.latest(record)
+        await self.write(record, statuses.finished(record, result, self.clock.now()))
+        return True
+
+    async def cancel(self, record: Record, job: JobView | None) -> None:
+        if job is not None:
+            # Background: the Job goes now, its pods get their grace period to stop.
+            await self.api.delete(jobs_path(job.namespace, job.name))
+        await self.write(record, statuses.cancelled(record, self.clock.now()))
+
+    async def suspend(self, record: Record, job: JobView | None) -> None:
+        if job is not None:
+            await self.suspended(job, True)
+        await self.write(record, statuses.suspended(record, self.clock.now()))
+
+    async def suspended(self, job: JobView, suspend: bool) -> None:
+        patched = await self.api.merge_patch(
+            jobs_path(job.namespace, job.name), suspend_patch(suspend)
+        )
+        self.observe_job("MODIFIED", patched)
+
+    async def expire(self, record: Record) -> None:
+        await self.api.delete(mediajobs_path(record.key.namespace, record.key.name))
+
+    async def create_job(self, record: Record, attempt: int, pool_name: str | None) -> None:
+        if record.placement is None:
+            raise ValueError(f"{record.key} cannot run: {record.invalid}")
+        pool = next((p for p in self.config.gpu_pools if p.name == pool_name), None)
+        body = build_job(
+            name=record.key.name,
+            namespace=record.key.namespace,
+            uid=record.uid,
+            spec=record.spec,
+            attempt=attempt,
+            placement=record.placement,
+            config=self.config,
+            pool=pool,
+        )
+        if pool is not None:
+            body["metadata"]["labels"][POOL_LABEL] = pool.name
+        for target in (body["metadata"], body["spec"]["template"]["metadata"]):
+            # The MediaJob's own labels travel with its pods; ours win on a clash.
+            target["labels"] = record.labels | target.get("labels", {})
+        name = str(body["metadata"]["name"])
+        created, _ = await self.api.create(jobs_path(record.key.namespace), body)
+        # A 409 is our own earlier create (the watch lagged, or a crash): read it instead.
+        current = created or await self.api.get(jobs_path(record.key.namespace, name))
+        if current is not None:
+            self.observe_job("ADDED", current)

@@ -1,0 +1,93 @@
+"""The queues: who waits for admission, in which order, where each stands and why.
+
+A pass of admission (scheduling/decide.py) costs O(queue), so it runs only
+when what it reads has changed: the queue itself, the ledger, the quotas, or a
+start-rate limit that lifts. Its answer (who is admitted, who waits where and
+why, who can never fit) is what the reconciler carries out and what the queue
+snapshot shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mediajobs.api.common import Category
+from mediajobs.controller.ledger import Ledger
+from mediajobs.controller.view import View
+from mediajobs.lifecycle.plan import Queue
+from mediajobs.lifecycle.records import Record
+from mediajobs.scheduling.decide import Decision, Limits, Snapshot, Wait, decide
+from mediajobs.scheduling.model import Candidate, JobKey
+
+
+@dataclass
+class Queues:
+    limits: Limits
+    steps: dict[JobKey, Queue] = field(default_factory=dict)  # waiting: the step that admits it
+    candidates: dict[JobKey, Candidate] = field(default_factory=dict)  # as admission sees them
+    waits: dict[JobKey, Wait] = field(default_factory=dict)  # the last pass's positions, reasons
+    last_start: dict[Category, datetime] = field(default_factory=dict)
+    first_seen: dict[JobKey, float] = field(default_factory=dict)  # monotonic, for the wait metric
+    _stale: bool = True
+    _decide_at: datetime | None = None  # a start-rate limit lifts
+    _inputs: tuple[int, int] = (-1, -1)  # the ledger's and the quotas' versions last decided on
+
+    def seen(self, key: JobKey, now: float) -> None:
+        self.first_seen.setdefault(key, now)
+
+    def enqueue(self, key: JobKey, record: Record, step: Queue) -> None:
+        self.steps[key] = step
+        candidate = Candidate(
+            key, record.uid, record.spec.priority, record.created, record.demand()
+        )
+        if self.candidates.get(key) != candidate:
+            self.candidates[key] = candidate
+            self._stale = True
+
+    def dequeue(self, key: JobKey) -> Queue | None:
+        if self.candidates.pop(key, None) is not None:
+            self._stale = True
+        return self.steps.pop(key, None)
+
+    def forget(self, key: JobKey) -> None:
+        self.dequeue(key)
+        self.waits.pop(key, None)
+        self.first_seen.pop(key, None)
+
+    def redecide(self) -> None:
+        """Decide again on the next pass (a job's write landed, say)."""
+        self._stale = True
+
+    def due(self, now: datetime, ledger: Ledger, view: View) -> bool:
+        return (
+            self._stale
+            or self._inputs != (ledger.version, view.quota_version)
+            or (self._decide_at is not None and now >= self._decide_at)
+        )
+
+    def decide(self, now: datetime, ledger: Ledger, view: View) -> Decision | None:
+        """One admission pass over every waiting job (None: nobody waits)."""
+        self._stale, self._decide_at = False, None
+        self._inputs = (ledger.version, view.quota_version)
+        if not self.steps:
+            self.waits.clear()
+            return None
+        # Busy ones too: leaving out a job whose write is in flight would shift every
+        # position behind it, and would let a later job be admitted ahead of it.
+        decision = decide(
+            Snapshot(
+                candidates=list(self.candidates.values()),
+                active=ledger.active(),
+                quotas=view.quotas,
+                now=now,
+                last_start=self.last_start,
+            ),
+            self.limits,
+        )
+        self.waits = dict(decision.wait)
+        self._decide_at = decision.wake_at
+        return decision
+
+    def started(self, category: Category, now: datetime) -> None:
+        self.last_start[category] = now

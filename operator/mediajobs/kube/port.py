@@ -1,0 +1,94 @@
+"""The operator's port to the Kubernetes API: the one protocol the controller talks through.
+
+kube/client.py's ``Kube`` implements it over HTTP; the unit tests drive the
+whole orchestration through an in-memory fake of it (tests/fakes/api.py). It
+holds what the reconciler and the informers really use, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from mediajobs.api.common import GROUP, VERSION
+from mediajobs.kube.errors import ApiError
+
+__all__ = ["Api", "ApiError", "Body", "jobs_path", "mediajobs_path", "pods_path", "quotas_path"]
+
+Body = dict[str, Any]
+
+
+def mediajobs_path(namespace: str | None = None, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}"
+    path = f"{base}/namespaces/{namespace}/mediajobs" if namespace else f"{base}/mediajobs"
+    return f"{path}/{name}" if name else path
+
+
+def jobs_path(namespace: str | None = None, name: str | None = None) -> str:
+    path = f"/apis/batch/v1/namespaces/{namespace}/jobs" if namespace else "/apis/batch/v1/jobs"
+    return f"{path}/{name}" if name else path
+
+
+def pods_path(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods"
+
+
+def quotas_path(namespace: str | None = None) -> str:
+    return (
+        f"/api/v1/namespaces/{namespace}/resourcequotas" if namespace else "/api/v1/resourcequotas"
+    )
+
+
+class Api(Protocol):
+    """Kubernetes, as the operator uses it. Temporary failures (429, 5xx, a lost
+    connection) are retried inside; what is raised is an ``ApiError`` (kube/errors.py:
+    a ``fatal`` one means retrying cannot help, and the operator stops)."""
+
+    writes: int  # API writes issued (the write budget is measured, not guessed)
+
+    async def create(self, path: str, body: Body) -> tuple[Body | None, bool]:
+        """(the created object, True), or (None, False) when it already exists (a 409)."""
+        ...
+
+    async def merge_patch(self, path: str, patch: Body) -> Body: ...
+
+    async def delete(self, path: str, *, propagation: str = "Background") -> bool:
+        """True when deleted now, False when it was already gone (a 404)."""
+        ...
+
+    async def get(self, path: str) -> Body | None:
+        """The object, or None when there is none (a 404)."""
+        ...
+
+    async def list_versioned(
+        self, path: str, *, label_selector: str | None = None
+    ) -> tuple[list[Body], str]:
+        """Every object under PATH, and the list's resourceVersion (a watch starts there)."""
+        ...
+
+    def watch(
+        self,
+        path: str,
+        *,
+        version: str,
+        label_selector: str | None,
+        timeout_seconds: int,
+        read_timeout: float,
+    ) -> AsyncGenerator[Body, None]:
+        """The watch events under PATH after VERSION ({"type", "object"}), until the
+        server ends the watch (after about TIMEOUT_SECONDS) or READ_TIMEOUT seconds
+        pass in silence."""
+        ...
+
+    async def post_event(
+        self,
+        involved: Mapping[str, Any],
+        *,
+        type_: str,
+        reason: str,
+        message: str,
+        now: datetime,
+    ) -> None:
+        """A core/v1 Event about INVOLVED (an object reference with uid)."""
+        ...

@@ -1,0 +1,208 @@
+"""The reconciler end to end on the fake API and the fake clock: no cluster, no sleeps.
+
+Each test drives the real informers, loop, lanes and writes; the fake API
+answers (with latency or failures where a test asks), the fake clock moves only
+when a test advances it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from mediajobs.api.common import Category
+from mediajobs.controller.ledger import JOB_WATCH_GRACE
+from mediajobs.controller.reports import POSITION_MIN_INTERVAL
+from mediajobs.kube.port import jobs_path, mediajobs_path
+from tests.builders import mediajob
+from tests.fakes.api import stamp
+from tests.unit.controller.world import NS, world
+
+CAP_1 = {"cpu": {"maxRunning": 1}}
+
+
+def names(keys: object) -> list[str]:
+    return sorted(k.name for k in keys)  # type: ignore[attr-defined]
+
+
+async def test_a_job_runs_and_succeeds_with_one_status_write_per_transition() -> None:
+    async with world() as w:
+        await w.submit(mediajob("a"))
+        assert w.phase("a") == "Running"
+        assert len(w.jobs_of("a")) == 1
+        await w.end_job("a")
+        assert w.phase("a") == "Succeeded"
+        assert w.patches("a", "phase") == ["Running", "Succeeded"]
+        assert [e["reason"] for e in w.api.events] == ["Admitted", "Succeeded"]
+
+
+async def test_admission_is_assumed_before_the_create_and_a_lagging_watch_admits_no_more() -> None:
+    async with world(limits={"cpu": {"maxRunning": 2}}) as w:
+        w.api.hold("jobs")  # the Job watch shows nothing of the creates for now
+        w.api.latency["create"] = 3.0
+        await w.submit(*(mediajob(f"j{i}").priority(i + 1) for i in range(4)))
+        # Decided and entered in the ledger; the creates are still on their way.
+        assert names(w.rec.ledger.holding) == ["j0", "j1"]
+        assert w.api.items(jobs_path(NS)) == []
+        running = w.rec.snapshot().categories[Category.CPU].running
+        assert names(running) == ["j0", "j1"]
+
+        await w.advance(3.0)
+        assert len(w.api.items(jobs_path(NS))) == 2
+        await w.advance(60.0)
+        w.api.release("jobs")
+        await w.settle()
+        assert w.api.count("create", "jobs") == 2
+        assert w.phases() == {"j0": "Running", "j1": "Running", "j2": "Queued", "j3": "Queued"}
+        assert [w.status(n)["queuePosition"] for n in ("j2", "j3")] == [1, 2]
+
+
+async def test_a_failed_create_is_forgotten_and_retried_in_order() -> None:
+    async with world(limits=CAP_1) as w:
+        w.api.latency["create"] = 1.0
+        w.api.fail("create", "jobs", status=500, times=2)
+        await w.submit(mediajob("first").priority(1), mediajob("second").priority(2))
+        for _ in range(2):
+            await w.advance(1.0)  # a create fails: the slot is given back, decided again
+            assert names(w.rec.ledger.holding) == ["first"]
+            assert w.api.items(jobs_path(NS)) == []
+        await w.advance(1.0)
+        assert w.api.count("create", "jobs") == 3
+        assert w.phases() == {"first": "Running", "second": "Queued"}
+        assert len(w.jobs_of("first")) == 1
+
+
+async def test_a_failed_status_write_is_retried() -> None:
+    async with world() as w:
+        await w.submit(mediajob("a"))
+        w.api.fail("patch", "mediajobs", status=503)
+        await w.end_job("a")
+        assert w.phase("a") == "Succeeded"
+        assert w.patches("a", "phase") == ["Running", "Succeeded"]  # the failed one never landed
+
+
+async def test_a_crash_between_the_job_create_and_its_running_status_is_adopted() -> None:
+    async with world() as w:
+        w.api.latency["patch"] = 5.0  # the Running status is still on its way...
+        await w.submit(mediajob("a"))
+        assert len(w.jobs_of("a")) == 1
+        await w.crash()  # ...when the operator dies
+        assert w.phase("a") is None
+
+        w.api.latency.clear()
+        await w.start()
+        job = w.jobs_of("a")
+        assert len(job) == 1  # adopted, not created again
+        assert w.api.count("create", "jobs") == 1
+        status = w.status("a")
+        assert (status["phase"], status["attempts"]) == ("Running", 1)
+        assert status["jobName"] == job[0]["metadata"]["name"]
+        assert names(w.rec.ledger.holding) == ["a"]
+
+
+async def test_a_job_that_vanished_is_created_again_after_the_watch_grace() -> None:
+    async with world() as w:
+        await w.submit(mediajob("a"))
+        name = w.jobs_of("a")[0]["metadata"]["name"]
+        await w.delete(jobs_path(NS, name))  # behind the operator's back
+        assert [j["metadata"]["name"] for j in w.jobs_of("a")] == [name]
+        assert w.api.count("create", "jobs") == 2
+
+        # Gone again at once: the operator first gives its own watch time to show it.
+        await w.delete(jobs_path(NS, name))
+        await w.advance(JOB_WATCH_GRACE - 1)
+        assert w.jobs_of("a") == []
+        assert names(w.rec.ledger.holding) == ["a"]  # the slot stays taken meanwhile
+        await w.advance(1.0)
+        assert len(w.jobs_of("a")) == 1
+        assert w.phase("a") == "Running"
+
+
+async def test_a_restart_rebuilds_the_order_and_rewrites_stale_positions() -> None:
+    async with world(limits=CAP_1) as w:
+        await w.submit(mediajob("run"))
+        await w.submit(*(mediajob(n).priority(p) for n, p in (("a", 3), ("b", 5), ("c", 7))))
+        assert [w.status(n)["queuePosition"] for n in "abc"] == [1, 2, 3]
+        await w.crash()
+
+        # While it is down: the running Job ends, an urgent job comes, "a" is deleted.
+        await w.end_job("run")
+        await w.submit(mediajob("urgent").priority(1))
+        await w.delete(mediajobs_path(NS, "a"))
+
+        await w.start()
+        assert w.phases() == {"run": "Succeeded", "urgent": "Running", "b": "Queued", "c": "Queued"}
+        assert [w.status(n)["queuePosition"] for n in "bc"] == [1, 2]
+        assert w.api.count("create", "jobs") == 2  # run's and urgent's
+
+
+async def test_positions_are_rewritten_coalesced() -> None:
+    async with world(limits=CAP_1) as w:
+        await w.submit(mediajob("run"))
+        queued = [f"q{i:02}" for i in range(30)]
+        await w.submit(*(mediajob(n) for n in queued))
+        assert [w.patches(n, "queuePosition") for n in queued] == [[i + 1] for i in range(30)]
+
+        await w.end_job("run")  # q00 starts: every other position moves by one
+        assert w.phase("q00") == "Running"
+        assert [w.patches(n, "queuePosition") for n in queued[1:]] == [[i + 2] for i in range(29)]
+
+        await w.advance(POSITION_MIN_INTERVAL)  # each job's interval is over; 20 a second
+        moved = [n for n in queued[1:] if len(w.patches(n, "queuePosition")) == 2]
+        assert moved == queued[1:21]  # the front of the queue first
+        await w.advance(1.0)
+        assert [w.patches(n, "queuePosition") for n in queued[1:]] == [
+            [i + 2, i + 1] for i in range(29)
+        ]
+        await w.advance(60.0)  # written once per move, not once per pass
+        assert w.patches("q00", "queuePosition") == [1, None]  # Running takes it off
+        assert [len(w.patches(n, "queuePosition")) for n in queued[1:]] == [2] * 29
+
+
+async def test_progress_is_written_coalesced() -> None:
+    async with world() as w:
+        await w.submit(mediajob("a"))
+        uid = w.mediajob("a")["metadata"]["uid"]
+        for value in range(10, 100, 10):
+            w.rec.observe_progress(uid, 1, value)
+        await w.settle()
+        assert w.patches("a", "progress") == [0, 90]  # Running, then the newest value
+        w.rec.observe_progress(uid, 1, 95)
+        w.rec.observe_progress(uid, 0, 99)  # a late event of an earlier attempt
+        await w.settle()
+        assert w.patches("a", "progress") == [0, 90]
+        await w.advance(1.0)
+        assert w.patches("a", "progress") == [0, 90, 95]
+
+
+async def test_start_after_waits_for_its_time() -> None:
+    async with world() as w:
+        start = w.clock.now() + timedelta(seconds=60)
+        await w.submit(mediajob("later").spec(startAfter=stamp(start)))
+        await w.advance(59.0)
+        assert w.jobs_of("later") == []
+        await w.advance(1.0)
+        assert w.phase("later") == "Running"
+
+
+async def test_retry_after_waits_for_its_time() -> None:
+    async with world() as w:
+        await w.submit(mediajob("flaky").retry(limit=2, seconds=30))
+        await w.end_job("flaky", failed=True)
+        assert w.phase("flaky") == "BackingOff"
+        await w.advance(29.0)
+        assert len(w.jobs_of("flaky")) == 1
+        await w.advance(1.0)
+        assert len(w.jobs_of("flaky")) == 2
+        assert (w.phase("flaky"), w.status("flaky")["attempts"]) == ("Running", 2)
+
+
+async def test_a_finished_job_is_deleted_after_its_ttl() -> None:
+    async with world() as w:
+        await w.submit(mediajob("short").spec(ttlSecondsAfterFinished=30))
+        await w.end_job("short")
+        assert w.phase("short") == "Succeeded"
+        await w.advance(29.0)
+        assert "short" in w.phases()
+        await w.advance(1.0)
+        assert w.phases() == {}
+        assert w.api.items(jobs_path(NS)) == []  # its Job went with it
