@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job, suspend_patch
@@ -34,7 +35,7 @@ class Actions:
     observe_mediajob: Observe
     observe_job: Observe
     latest: Callable[[Record], Record]  # the view's newest record of the same MediaJob
-    transitioned: Callable[[Record, str, datetime], None]  # a phase change was written
+    transitioned: Callable[[Record, Phase, datetime], None]  # a phase change was written
 
     async def write(self, record: Record, transition: statuses.Transition) -> None:
         """Patch the status (and post the Event); the answer updates the view."""
@@ -42,9 +43,7 @@ class Actions:
         body = await self.api.merge_patch(path, {"status": transition.fields})
         self.observe_mediajob("MODIFIED", body)
         now = self.clock.now()
-        if transition.phase is not None and transition.phase != (
-            record.phase and record.phase.value
-        ):
+        if transition.phase is not None and transition.phase != record.phase:
             self.transitioned(record, transition.phase, now)
         if transition.event is not None:
             e = transition.event

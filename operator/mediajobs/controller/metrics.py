@@ -17,9 +17,6 @@ from mediajobs.lifecycle.records import Record
 
 STATS_WAITING = 200  # waiting jobs listed in /stats, front of the queues first
 
-# Phases that end up in media_jobs_total{status} (the reference: completed/failed/...).
-_FINAL = {Phase.SUCCEEDED.value, Phase.FAILED.value, Phase.CANCELLED.value}
-
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -76,12 +73,13 @@ class Metrics:
     def admitted(self, waited: float) -> None:
         self.admission_wait.observe(waited)
 
-    def transition(self, record: Record, phase: str, now: datetime) -> None:
-        if phase not in _FINAL:
+    def transition(self, record: Record, phase: Phase, now: datetime) -> None:
+        """RECORD moved to PHASE: finished phases count in media_jobs_total{status}."""
+        if not phase.finished:
             return
         op = record.spec.operation.value
-        self.total.labels(type=op, status=phase).inc()
-        if record.status.started_at is not None and phase == Phase.SUCCEEDED.value:
+        self.total.labels(type=op, status=phase.value).inc()
+        if record.status.started_at is not None and phase == Phase.SUCCEEDED:
             self.duration.labels(type=op).observe((now - record.status.started_at).total_seconds())
 
 

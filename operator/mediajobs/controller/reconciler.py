@@ -279,10 +279,10 @@ class Reconciler:
         if not await self.actions.finish(record, job):
             self.effects.after(record.key, FINISH_LOOK_AGAIN)
 
-    def _transitioned(self, record: Record, phase: str, now: datetime) -> None:
+    def _transitioned(self, record: Record, phase: Phase, now: datetime) -> None:
         self.metrics.transition(record, phase, now)
-        if Phase(phase).finished:
-            self.finishes.record(record, Phase(phase), now)
+        if phase.finished:
+            self.finishes.record(record, phase, now)
 
     # ---- admission --------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
-"""Status transitions as data: each returns the status fields to merge-patch and the Event.
+"""Status transitions as data: each returns the status to merge-patch and the Event.
 
 The operator is the only writer of a MediaJob's status, so a transition is
 computed from the status it last wrote plus what happened, with the clock
-passed in. Fields set to None are removed by the merge patch.
+passed in. A transition's status is the API's own model (api/mediajob.py),
+built with only the fields it changes: a misspelt field is a mypy error (and a
+validation error when run), never a key the structural schema drops in silence.
+A field set to None is removed by the merge patch.
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from typing import Any
 
 from mediajobs.api.common import ConditionStatus
 from mediajobs.api.conditions import ConditionType, one_line, set_condition
-from mediajobs.api.mediajob import Phase
+from mediajobs.api.mediajob import MediaJobStatus, Phase
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.backoff import retry_delay
 from mediajobs.scheduling.decide import Wait
 
-Fields = dict[str, Any]
 C = ConditionType
+_WIRE = {name: f.alias or name for name, f in MediaJobStatus.model_fields.items()}
 
 
 @dataclass(frozen=True)
@@ -33,17 +36,33 @@ class Event:
 
 @dataclass(frozen=True)
 class Transition:
-    fields: Fields
+    status: MediaJobStatus  # only the fields this transition sets (None: remove it)
     event: Event | None = None
 
     @property
-    def phase(self) -> str | None:
-        value = self.fields.get("phase")
-        return str(value) if value is not None else None
+    def phase(self) -> Phase | None:
+        return self.status.phase if "phase" in self.status.model_fields_set else None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The status merge patch: the fields set, by wire name; null removes a field."""
+        status, names = self.status, self.status.model_fields_set
+        patch = status.model_dump(by_alias=True, mode="json", include=names, exclude_none=True)
+        return patch | {_WIRE[n]: None for n in names if getattr(status, n) is None}
 
 
-def _stamp(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _merge(*parts: MediaJobStatus | None) -> MediaJobStatus:
+    """One status setting every field the PARTS set (a later part wins; None stays set)."""
+    fields: dict[str, Any] = {}
+    for part in parts:
+        if part is not None:
+            fields |= {name: getattr(part, name) for name in part.model_fields_set}
+    return MediaJobStatus(**fields)
+
+
+def _second(t: datetime) -> datetime:
+    """T to the second, as kubectl shows times (and as they were always written)."""
+    return t.replace(microsecond=0)
 
 
 def _transition(
@@ -54,30 +73,26 @@ def _transition(
     say: str,
     conditions: Sequence[tuple[str, ConditionStatus, str]],
     event: tuple[str, str] | None,
-    **fields: Any,  # noqa: ANN401 - status field values (None removes the field)
+    changes: MediaJobStatus | None = None,
 ) -> Transition:
-    """PHASE with CONDITIONS (type, status, reason) and the Event all saying SAY.
-
-    FIELDS are further status fields, by their wire names; None removes one.
-    """
+    """PHASE with CONDITIONS (type, status, reason) and the Event all saying SAY;
+    CHANGES are the further fields the transition sets."""
     current = list(record.status.conditions or [])
     for type_, status, reason in conditions:
         current, _ = set_condition(
             current, type_, status, reason, say, now=now, generation=record.generation
         )
-    base = {
-        "phase": phase.value,
-        "observedGeneration": record.generation,
-        "category": record.placement.category.value if record.placement else None,
-    }
-    return Transition(
-        base | fields | {"conditions": [c.wire() for c in current]},
-        Event(event[0], event[1], say) if event else None,
+    base = MediaJobStatus(
+        phase=phase,
+        observed_generation=record.generation,
+        category=record.placement.category if record.placement else None,
+        conditions=current,
     )
+    return Transition(_merge(base, changes), Event(event[0], event[1], say) if event else None)
 
 
 # What a job that no longer waits in the queue stops showing.
-_OFF_QUEUE: Fields = {"queuePosition": None, "waitingReason": None, "retryAfter": None}
+_OFF_QUEUE = MediaJobStatus(queue_position=None, waiting_reason=None, retry_after=None)
 
 
 def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
@@ -89,8 +104,9 @@ def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
         say=reason,
         conditions=[(C.ADMITTED, "False", "Queued")],
         event=None,
-        queuePosition=wait.position if wait else None,
-        waitingReason=reason,
+        changes=MediaJobStatus(
+            queue_position=wait.position if wait else None, waiting_reason=reason
+        ),
     )
 
 
@@ -106,16 +122,25 @@ def admitted(record: Record, attempt: int, job_name: str, now: datetime) -> Tran
             (C.WAITING_FOR_HUMAN, "False", "Admitted"),
         ],
         event=("Normal", "Admitted"),
-        attempts=attempt,
-        jobName=job_name,
-        startedAt=_stamp(record.status.started_at or now),
-        progress=0,
-        message=None,
-        **_OFF_QUEUE,
+        changes=_merge(
+            _OFF_QUEUE,
+            MediaJobStatus(
+                attempts=attempt,
+                job_name=job_name,
+                started_at=_second(record.status.started_at or now),
+                progress=0,
+                message=None,
+            ),
+        ),
     )
 
 
-def _failed(record: Record, reason: str, message: str, now: datetime, **fields: Any) -> Transition:  # noqa: ANN401
+def _failed(
+    record: Record, reason: str, message: str, now: datetime, more: MediaJobStatus | None = None
+) -> Transition:
+    changes = _merge(
+        MediaJobStatus(message=one_line(message), completed_at=_second(now)), _OFF_QUEUE, more
+    )
     return _transition(
         record,
         Phase.FAILED,
@@ -123,7 +148,7 @@ def _failed(record: Record, reason: str, message: str, now: datetime, **fields: 
         say=message,
         conditions=[(C.RUNNING, "False", reason), (C.FAILED, "True", reason)],
         event=("Warning", reason),
-        **({"message": one_line(message), "completedAt": _stamp(now)} | _OFF_QUEUE | fields),
+        changes=changes,
     )
 
 
@@ -148,7 +173,7 @@ def finished(record: Record, outcome: Outcome, now: datetime) -> Transition:
         if failures <= limit:
             return _backing_off(record, outcome, failures, now)
         message = f"failed {failures} time(s), retry limit {limit} reached: {outcome.message}"
-        return _failed(record, outcome.reason, message, now, failures=failures)
+        return _failed(record, outcome.reason, message, now, MediaJobStatus(failures=failures))
     return _failed(record, outcome.reason, outcome.message, now)
 
 
@@ -160,10 +185,12 @@ def _succeeded(record: Record, outcome: Outcome, now: datetime) -> Transition:
         say=outcome.message or "succeeded",
         conditions=[(C.RUNNING, "False", "Completed"), (C.COMPLETE, "True", "Succeeded")],
         event=("Normal", "Succeeded"),
-        progress=100,
-        completedAt=_stamp(outcome.finished_at or now),
-        result=outcome.result.wire() if outcome.result is not None else None,
-        message=None,
+        changes=MediaJobStatus(
+            progress=100,
+            completed_at=_second(outcome.finished_at or now),
+            result=outcome.result,
+            message=None,
+        ),
     )
 
 
@@ -179,9 +206,11 @@ def _backing_off(record: Record, outcome: Outcome, failures: int, now: datetime)
         ),
         conditions=[(C.RUNNING, "False", "BackingOff"), (C.ADMITTED, "False", "BackingOff")],
         event=("Warning", "BackingOff"),
-        failures=failures,
-        retryAfter=_stamp(now + timedelta(seconds=delay)),
-        message=one_line(outcome.message),
+        changes=MediaJobStatus(
+            failures=failures,
+            retry_after=_second(now + timedelta(seconds=delay)),
+            message=one_line(outcome.message),
+        ),
     )
 
 
@@ -198,7 +227,7 @@ def _waiting_for_human(record: Record, outcome: Outcome, now: datetime) -> Trans
             (C.WAITING_FOR_HUMAN, "True", "LoginRequired"),
         ],
         event=("Warning", "LoginRequired"),
-        message=one_line(message),
+        changes=MediaJobStatus(message=one_line(message)),
     )
 
 
@@ -210,8 +239,7 @@ def cancelled(record: Record, now: datetime) -> Transition:
         say="cancelled by spec.cancel",
         conditions=[(C.RUNNING, "False", "Cancelled")],
         event=("Normal", "Cancelled"),
-        completedAt=_stamp(now),
-        **_OFF_QUEUE,
+        changes=_merge(_OFF_QUEUE, MediaJobStatus(completed_at=_second(now))),
     )
 
 
@@ -223,10 +251,9 @@ def suspended(record: Record, now: datetime) -> Transition:
         say="suspended by spec.suspend; it resumes when suspend is false",
         conditions=[(C.RUNNING, "False", "Suspended"), (C.ADMITTED, "False", "Suspended")],
         event=("Normal", "Suspended"),
-        queuePosition=None,
-        waitingReason=None,
+        changes=MediaJobStatus(queue_position=None, waiting_reason=None),
     )
 
 
 def progressed(progress: int) -> Transition:
-    return Transition({"progress": progress})
+    return Transition(MediaJobStatus(progress=progress))

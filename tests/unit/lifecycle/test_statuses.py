@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from mediajobs.api.mediajob import JobResult
+import pytest
+import yaml
+
+from mediajobs.api.mediajob import JobResult, MediaJobStatus
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle import statuses
+from mediajobs.scheduling.decide import Wait
+from tests.localcluster import REPO
 from tests.unit.lifecycle.test_plan import record
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -75,3 +81,44 @@ def test_condition_time_moves_only_on_a_status_change() -> None:
     t = statuses.queued(rec, None, T0)
     (admitted,) = t.fields["conditions"]
     assert admitted["lastTransitionTime"] == earlier
+
+
+def _status_schema() -> dict[str, Any]:
+    crd = yaml.safe_load((REPO / "crds" / "mediajobs.dev_mediajobs.yaml").read_text())
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema["properties"]["status"]  # type: ignore[no-any-return]
+
+
+RUNNING = record(phase="Running", attempts=1, startedAt="2026-11-25T11:30:00Z")
+EVERY_TRANSITION = {
+    "queued": statuses.queued(record(), Wait(2, "cpu: 1/1 running"), T0),
+    "admitted": statuses.admitted(record(phase="Queued"), 1, "mj-1", T0),
+    "invalid": statuses.invalid(record(), "spec.params.width: too small", T0),
+    "unschedulable": statuses.unschedulable(record(), "asks 9 GPUs", T0),
+    "succeeded": statuses.finished(
+        RUNNING, Outcome(OutcomeKind.SUCCEEDED, "Succeeded", "", JobResult(data={"k": 1})), T0
+    ),
+    "backing off": statuses.finished(RUNNING, Outcome(OutcomeKind.RETRYABLE, "OOMKilled", ""), T0),
+    "login": statuses.finished(
+        RUNNING, Outcome(OutcomeKind.LOGIN_REQUIRED, "LoginRequired", ""), T0
+    ),
+    "cancelled": statuses.cancelled(RUNNING, T0),
+    "suspended": statuses.suspended(RUNNING, T0),
+    "progressed": statuses.progressed(42),
+}
+
+
+@pytest.mark.parametrize("name", EVERY_TRANSITION)
+def test_every_patch_speaks_the_status_schema(name: str) -> None:
+    """Every field a patch sets is one the structural schema keeps, with a value the
+    model accepts: nothing is dropped in silence by the API server."""
+    fields = EVERY_TRANSITION[name].fields
+    schema = _status_schema()
+    assert set(fields) <= set(schema["properties"])
+    kept = {k: v for k, v in fields.items() if v is not None}  # null removes a field
+    assert MediaJobStatus.model_validate(kept).wire() == kept
+
+
+def test_times_are_written_to_the_second() -> None:
+    t = statuses.cancelled(RUNNING, T0.replace(microsecond=123456))
+    assert t.fields["completedAt"] == "2026-11-25T12:00:00Z"
