@@ -1,4 +1,5 @@
-"""The kopf shell: start-up wires the informers, the reconciler and the HTTP endpoints.
+"""The kopf shell: start-up builds the API client and wires the informers, the
+reconciler and the HTTP endpoints.
 
 Logging in is kube/login.py's (kubectl's ways, credentials loaded again when due
 or refused); kopf's login handler hands kopf the same credentials. A fatal API
@@ -6,13 +7,13 @@ error (RBAC forbids a request, credentials that stay refused) is logged as one
 line and stops the operator with exit status 1: retrying cannot help, and a
 process that exits says so where a retry loop would only spin.
 
-kopf runs the operator's lifecycle (start-up, clean-up, signals) and is
-where per-object handlers go for what is rare (DESIGN.md "What kopf costs"); the
-first one brings kopf's settings for them (watch timeouts, an annotation prefix
-for its progress storage).
-The admission path is fed by kube/watch.py's informers instead of kopf event
-handlers: kube/watch.py says what that saved. Every API write is the
-reconciler's own.
+kopf runs the operator's lifecycle (start-up, clean-up, signals) and is where
+per-object handlers would go for what is rare (DESIGN.md "What kopf costs");
+there are none today, so kopf watches nothing. The view is fed by
+kube/watch.py's informers (kube/watch.py says what that saved over kopf's event
+handlers), and every API write is the reconciler's own, through the port
+(kube/port.py). This is the one module of the controller that builds the real
+client (an import contract holds it).
 """
 
 from __future__ import annotations
