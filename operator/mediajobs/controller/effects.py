@@ -119,4 +119,3 @@ class Effects:
         timeout = max(0.0, min(timeouts)) if timeouts else None
         if timeout != 0.0:
             await self.clock.wait(self.wake, timeout)
-        self.wake.clear()

@@ -208,6 +208,7 @@ class Reconciler:
     def pass_once(self) -> None:
         """One pass: due timers, every dirty MediaJob, admission if its inputs moved,
         then the coalesced reports."""
+        self.effects.wake.clear()  # what changes from here on wakes the next pass
         now = self.clock.now()
         self.dirty.update(k for k in self.effects.due(now) if k in self.view.records)
         for key in list(self.dirty - self.effects.busy):
