@@ -3,8 +3,8 @@ the real ``Api`` of kube/port.py.
 
 The operator's informers (kube/watch.py: ``watch`` decodes the stream) and its
 writes (create, patch status, delete, post Events) and start-up lists all go
-through it. It never blocks the
-event loop and keeps aiohttp with orjson (the admission path's cost: `make bench`).
+through it. It never blocks the event loop and keeps aiohttp with orjson (the
+admission path's cost: `make bench`).
 
 Credentials come from kube/login.py: any kubeconfig (client certificates inline or
 in files, tokens, token files, basic auth, exec plugins, `proxy-url`,
