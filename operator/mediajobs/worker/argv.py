@@ -9,6 +9,11 @@ A user's file is always opened the one way :func:`probe.input_options` says
 a pattern (``%d``) or a playlist. Inputs must have distinct paths:
 ffmpeg-python merges identical input nodes into one (the caller links a
 repeated input under a second name).
+
+Longer than most modules on purpose: every command is assembled from the same
+few private pieces (``_input``/``_open``, ``_still``, ``_movie``, ``_scale``,
+``_letterbox``), and keeping the builders beside them keeps those private
+instead of making them a public API for two modules.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from mediajobs.worker.errors import (
     from_os_error,
     from_unexpected,
 )
-from mediajobs.worker.operations import NoteFootprint, execute, validation_summary
+from mediajobs.worker.execute import NoteFootprint, execute, validation_summary
 from mediajobs.worker.sink import Reporter
 
 log = logging.getLogger("mediajobs.worker")

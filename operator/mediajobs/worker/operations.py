@@ -1,6 +1,7 @@
-"""Each FFmpeg operation as the worker runs it: fetch, check, build, run, describe.
+"""Each FFmpeg operation as the worker runs it: check, build, run, describe.
 
-The handlers are glue: the decisions live in :mod:`argv` (the command),
+:mod:`execute` fetches and checks the inputs and picks the handler here. The
+handlers are glue: the decisions live in :mod:`argv` (the command),
 :mod:`formats` (the output's format), :mod:`gpu` (the encoder) and
 :mod:`inputs`/:mod:`outputs` (where files may be). A handler reads its
 inputs' probes, refuses the wrong kind of input with a clear message, and
@@ -9,36 +10,28 @@ hands :meth:`Job.produce` a function that writes the output file.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
-
 from mediajobs.api.common import Operation
 from mediajobs.api.mediajob import JobResult
-from mediajobs.api.task import Footprint, Task
-from mediajobs.catalog import Runner, entry, parse_params
+from mediajobs.api.task import Task
 from mediajobs.catalog import params as p
 from mediajobs.catalog.params import ImageFormat
-from mediajobs.worker import argv, budget, formats, limits
+from mediajobs.worker import argv, formats, limits
 from mediajobs.worker.analysis import parse_scenes, probe_report, stream_choice
 from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.containers import Kind
-from mediajobs.worker.errors import InvalidInput, TemporaryFailure, WorkerError, from_os_error
+from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.gpu import LIBX264, Encoder, choose_encoder, nvenc_trial
-from mediajobs.worker.inputs import media_file
 from mediajobs.worker.outputs import describe, final_path, output_relpath, safe_stem, staged
 from mediajobs.worker.run import Report, run
-from mediajobs.worker.sources import open_source, probe_output
+from mediajobs.worker.sources import probe_output
 
 # Writes the output file; returns the seconds of media it promised (None for a still).
 Write = Callable[[Path], float | None]
-# Told what the inputs will take before anything decodes them (the provisional
-# termination message), so a kill for memory still says what was being done.
-NoteFootprint = Callable[[Footprint], None]
 
 STILLS = frozenset({Kind.STILL})
 VIDEOS = frozenset({Kind.VIDEO})
@@ -328,108 +321,3 @@ HANDLERS: dict[Operation, tuple[Handler, frozenset[Kind]]] = {
     Op.SCENE_DETECT: (_scene_detect, VIDEOS),
     Op.VALIDATE: (_validate, PICTURES),
 }
-
-
-# ---------------------------------------------------------------- the task
-
-
-def validation_summary(err: ValidationError) -> str:
-    """pydantic's errors as ``field: message; ...``."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}" for e in err.errors()
-    )
-
-
-def _params(task: Task) -> p.Params:
-    try:
-        return parse_params(task.operation, task.params)
-    except ValidationError as err:
-        raise InvalidInput(f"invalid params: {validation_summary(err)}") from err
-
-
-def _media_root(task: Task) -> Path:
-    try:
-        return Path(task.media_root).resolve(strict=True)
-    except OSError as err:
-        raise TemporaryFailure(f"media volume {task.media_root} is not mounted") from err
-
-
-def _download(job: Job, url: str, number: int) -> tuple[Path, str]:
-    """URL saved in the scratch dir, and the name it had."""
-    # The HTTP and TLS modules load only when a task has a URL.
-    from mediajobs.worker.download import download, url_name  # noqa: PLC0415
-
-    name = url_name(url) or f"input-{number}"
-    ext = formats.suffix(name)  # a hint for FFmpeg's probing, if it looks like one
-    dest = job.scratch / f"input-{number}{ext if ext[1:].isalnum() else ''}"
-    task = job.task
-    download(url, dest, max_bytes=task.max_download_bytes, allow_private=task.allow_private_urls)
-    return dest, name
-
-
-def _fetch(job: Job, kinds: frozenset[Kind]) -> None:
-    """Resolve or download every input, check it is not empty, sniff and probe it."""
-    task = job.task
-    operation = task.operation.value
-    for number, ref in enumerate(task.inputs, start=1):
-        try:
-            if ref.path is not None:
-                local, name = media_file(job.root, ref.path), ref.path
-            else:
-                local, name = _download(job, ref.url or "", number)
-            if local.stat().st_size == 0:
-                raise InvalidInput("input is empty (0 bytes)")
-            if any(Path(s.path) == local for s in job.sources):
-                # ffmpeg-python merges inputs with equal paths: give the repeat its own name.
-                link = job.scratch / f"repeat-{number}{local.suffix}"
-                link.symlink_to(local)
-                local = link
-            job.sources.append(open_source(local, kinds, operation, job.limit))
-            job.names.append(name)
-        except WorkerError as err:
-            if len(task.inputs) == 1:
-                raise
-            raise type(err)(f"input {number}: {err}") from err
-
-
-def execute(task: Task, report: Report, note: NoteFootprint = lambda _: None) -> JobResult:
-    """Run TASK to its result; every failure is a classified WorkerError.
-
-    NOTE hears the inputs' footprint once they are probed, before any decode.
-    """
-    catalog_entry = entry(task.operation)
-    if catalog_entry.runner is not Runner.FFMPEG:
-        raise InvalidInput(f"operation {task.operation.value} is not run by the FFmpeg worker")
-    params = _params(task)
-    count, wanted = len(task.inputs), catalog_entry.inputs
-    if not wanted.min <= count <= wanted.max:
-        raise InvalidInput(
-            f"{task.operation.value} takes {wanted.min}-{wanted.max} inputs, got {count}"
-        )
-    root = _media_root(task)
-    try:
-        scratch = tempfile.TemporaryDirectory(prefix="mediajob-", dir=task.scratch_dir)
-    except OSError as err:
-        raise from_os_error(err, "creating the scratch directory") from err
-    handler, kinds = HANDLERS[task.operation]
-    limit = limits.memory_limit(task.memory_limit_bytes)
-    with scratch:
-        job = Job(task, root, Path(scratch.name), report, limit)
-        _fetch(job, kinds)
-        if isinstance(params, p.ApplyWatermarkParams) and params.image is not None:
-            mark = media_file(root, params.image)
-            job.overlay = open_source(mark, PICTURES, "the watermark image", limit)
-        note(_footprint(job, params, limit))
-        report(0)
-        return handler(job, params)
-
-
-def _footprint(job: Job, params: p.Params, limit: int) -> Footprint:
-    """The inputs' memory footprint; InvalidInput when it cannot fit LIMIT."""
-    probes = [s.probe for s in job.sources]
-    if job.overlay is not None:
-        probes.append(job.overlay.probe)
-    gif = None
-    if isinstance(params, p.CompileGifParams):
-        gif = budget.Gif(seconds=params.duration, fps=params.fps, width=params.width)
-    return budget.footprint(job.task.operation, probes, limit, gif)
