@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from anyascii import anyascii
-
 from mediajobs.api.mediajob import OutputFile, OutputRef
 from mediajobs.worker.errors import InvalidInput, from_os_error
 from mediajobs.worker.inputs import inside, relative_path
@@ -38,6 +36,8 @@ def safe_stem(name: str, fallback: str) -> str:
     Letters outside ASCII are transliterated ("Été à Zürich" -> "Ete_a_Zurich",
     "東京" -> "DongJing"), not dropped; what is left unsafe becomes ``_``.
     """
+    from anyascii import anyascii  # noqa: PLC0415 - its tables load only for a default name
+
     stem = _UNSAFE.sub("_", anyascii(PurePosixPath(name).stem)).strip("._")
     return stem[:100] or fallback
 
