@@ -86,6 +86,13 @@ class OperatorProcess:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
             return str(r.read().decode())
 
+    def metric(self, name: str) -> float:
+        """The value of the unlabelled metric NAME on /metrics."""
+        for line in self.metrics().splitlines():
+            if line.startswith(f"{name} "):
+                return float(line.split()[1])
+        raise AssertionError(f"{name} missing")
+
     def kill(self) -> None:
         """SIGKILL: no clean-up runs, as when a node dies."""
         if self.proc is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from mediajobs.api.common import ApiModel, Category
 
@@ -70,6 +70,32 @@ class Retention(ApiModel):
     cancelled_seconds: int | None = Field(default=7 * 86400, ge=0)
 
 
+class LeaderElection(ApiModel):
+    """Two or more replicas elect a leader with a coordination.k8s.io/v1 Lease
+    (controller/election.py); client-go's default timings. Off: a lone replica leads."""
+
+    enabled: bool = False
+    lease_name: str = "mediajobs-operator"
+    lease_namespace: str | None = Field(
+        default=None,
+        description="Default: $POD_NAMESPACE, else the first watched namespace, else default.",
+    )
+    lease_duration_seconds: float = Field(default=15.0, gt=0)
+    renew_deadline_seconds: float = Field(default=10.0, gt=0)
+    retry_period_seconds: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _leader_stops_before_a_standby_starts(self) -> LeaderElection:
+        # The leader stops writing renewDeadline after its last renewal; a standby takes
+        # over no sooner than leaseDuration - retryPeriod after it (election.py's proof).
+        margin = self.lease_duration_seconds - self.renew_deadline_seconds
+        if margin <= self.retry_period_seconds:
+            raise ValueError("leaseDurationSeconds must exceed renewDeadlineSeconds + retryPeriod")
+        if self.retry_period_seconds >= self.renew_deadline_seconds:
+            raise ValueError("retryPeriodSeconds must be shorter than renewDeadlineSeconds")
+        return self
+
+
 class OperatorConfig(ApiModel):
     limits: dict[Category, CategoryLimits] = Field(default_factory=_default_limits)
     gpu_pools: list[GpuPool] = Field(default_factory=lambda: [GpuPool()], min_length=1)
@@ -84,6 +110,7 @@ class OperatorConfig(ApiModel):
     )
     allow_private_urls: bool = False
     max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
+    leader_election: LeaderElection = Field(default_factory=LeaderElection)
 
     @field_validator("limits", mode="after")
     @classmethod

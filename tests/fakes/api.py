@@ -172,6 +172,19 @@ class FakeApi:
         self.patches.append((path, copy.deepcopy(patch)))
         return self._changed_to(ref, "MODIFIED", new)
 
+    async def replace(self, path: str, body: Body) -> Body:
+        """PUT, under optimistic concurrency: a 409 when the resourceVersion moved on."""
+        ref = await self._call("update", path)
+        old = self._stored(ref)
+        if body["metadata"].get("resourceVersion") != old["metadata"]["resourceVersion"]:
+            raise ApiError(409, f"{ref.plural} {ref.name!r}: the object has been modified")
+        new = copy.deepcopy(body)
+        for kept in ("uid", "generation", "creationTimestamp", "namespace"):
+            if kept in old["metadata"]:
+                new["metadata"][kept] = old["metadata"][kept]
+        self.objects[ref.collection][(ref.namespace, old["metadata"]["name"])] = new
+        return self._changed_to(ref, "MODIFIED", new)
+
     async def delete(self, path: str, *, propagation: str = "Background") -> bool:
         ref = await self._call("delete", path)
         try:

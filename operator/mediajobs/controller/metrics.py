@@ -55,6 +55,11 @@ class Metrics:
             buckets=(1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600),
             registry=r,
         )
+        self.leader = Gauge(
+            "mediajobs_leader",
+            "1 while this replica leads (holds the Lease, or runs without election), else 0.",
+            registry=r,
+        )
         self.api_writes = Gauge(
             "mediajobs_api_writes",
             "API writes the operator has issued since it started.",

@@ -14,6 +14,13 @@ kube/watch.py's informers (kube/watch.py says what that saved over kopf's event
 handlers), and every API write is the reconciler's own, through the port
 (kube/port.py). This is the one module of the controller that builds the real
 client (an import contract holds it).
+
+With ``leaderElection.enabled``, every replica starts its HTTP endpoints and
+competes for the Lease (controller/election.py); only the one that holds it
+lists, watches and writes, so a new leader rebuilds its view from a fresh list
+before its first admission. A leader that stops leading stops (exit status 1);
+on a clean shutdown it writes nothing more, lets its writes in flight end, and
+releases the Lease so that a standby takes over at once.
 """
 
 from __future__ import annotations
@@ -27,8 +34,10 @@ from typing import Any
 
 import kopf
 
+from mediajobs.clock import SystemClock
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
+from mediajobs.controller.election import Elector, LeaderOnly, identity
 from mediajobs.controller.http import serve
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.progress import consume
@@ -37,8 +46,11 @@ from mediajobs.kube.client import Kube
 from mediajobs.kube.credentials import Credentials
 from mediajobs.kube.errors import ApiError
 from mediajobs.kube.login import Login, LoginError
+from mediajobs.kube.port import Api
 
 log = logging.getLogger("mediajobs.operator")
+
+RELEASE_WAIT = 5.0  # seconds for writes in flight to end before the Lease is released
 
 
 @dataclass
@@ -59,8 +71,10 @@ class State:
     options: Options
     login: Login
     fatal: ApiError | None = None  # what stopped the operator, when something did
+    lost: str | None = None  # why it stopped leading, when it did
     reconciler: Reconciler | None = None
     kube: Kube | None = None
+    elector: Elector | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     http: Any = None
 
@@ -86,6 +100,51 @@ def _fatal(state: State, error: ApiError) -> None:
         state.fatal = error
         log.critical("%s", error)
         _stop()
+
+
+def _lease_namespace(options: Options) -> str:
+    settings = options.config.leader_election
+    watched = options.namespaces[0] if options.namespaces else "default"
+    return settings.lease_namespace or os.environ.get("POD_NAMESPACE") or watched
+
+
+async def _lead(state: State, rec: Reconciler) -> None:
+    """Start what the leader runs: the informers (a fresh list), the loop, progress."""
+    await ensure_priority_classes(rec.api)
+    informers = rec.informers()
+    tasks = [asyncio.create_task(i.run(), name=f"watch {i.path}") for i in informers]
+    tasks.append(asyncio.create_task(rec.run(informers), name="reconciler"))
+    if state.options.config.redis_url:
+        stream = state.options.config.progress_stream
+        progress = consume(rec, state.options.config.redis_url, stream)
+        tasks.append(asyncio.create_task(progress, name="progress"))
+    for task in tasks:
+        task.add_done_callback(_stop_if_dead)
+    state.tasks += tasks
+
+
+async def _elect(state: State, elector: Elector, rec: Reconciler) -> None:
+    await elector.acquire()
+    await _lead(state, rec)
+    why = await elector.keep()
+    if why != "resigned" and state.lost is None:
+        state.lost = why
+        log.critical("lost the lease %s (%s): stopping", elector.path, why)
+        _stop()
+
+
+async def _step_down(state: State) -> None:
+    """Stop writing, let the writes in flight end (for a while), then give the Lease up:
+    a standby must not start while a write of ours may still land."""
+    elector, rec = state.elector, state.reconciler
+    if elector is None:
+        return
+    elector.resign()
+    writes = set(rec.effects.tasks) if rec is not None else set()
+    if writes:
+        _, writes = await asyncio.wait(writes, timeout=RELEASE_WAIT)
+    if not writes:
+        await elector.release()
 
 
 def _connection_info(credentials: Credentials) -> kopf.ConnectionInfo:
@@ -117,29 +176,31 @@ def registry() -> kopf.OperatorRegistry:
         )
         await kube.__aenter__()
         state.kube = kube
-        await ensure_priority_classes(kube)
+        config = state.options.config
+        api: Api = kube
+        if config.leader_election.enabled:
+            namespace = _lease_namespace(state.options)
+            elector = Elector(kube, config.leader_election, namespace, identity(), SystemClock())
+            state.elector = elector
+            api = LeaderOnly(kube, elector.leading)
         rec = Reconciler(
-            kube,
-            state.options.config,
+            api,
+            config,
             Metrics(),
             writers=state.options.writers,
             namespaces=state.options.namespaces,
+            leading=state.elector.leading if state.elector is not None else lambda: True,
         )
         state.reconciler = rec
-        state.http = await serve(rec, state.options.http_host, state.options.http_port)
-        informers = rec.informers()
-        for informer in informers:
-            state.tasks.append(asyncio.create_task(informer.run(), name=f"watch {informer.path}"))
-        state.tasks.append(asyncio.create_task(rec.run(informers), name="reconciler"))
-        if state.options.config.redis_url:
-            stream = state.options.config.progress_stream
-            state.tasks.append(
-                asyncio.create_task(
-                    consume(rec, state.options.config.redis_url, stream), name="progress"
-                )
-            )
-        for task in state.tasks:
-            task.add_done_callback(_stop_if_dead)
+        state.http = await serve(
+            rec, state.options.http_host, state.options.http_port, state.elector
+        )
+        if state.elector is None:
+            await _lead(state, rec)
+        else:
+            election = asyncio.create_task(_elect(state, state.elector, rec), name="election")
+            election.add_done_callback(_stop_if_dead)
+            state.tasks.append(election)
 
     @kopf.on.login(registry=reg)
     async def login(memo: kopf.Memo, **_: object) -> kopf.ConnectionInfo:
@@ -149,6 +210,7 @@ def registry() -> kopf.OperatorRegistry:
     @kopf.on.cleanup(registry=reg)
     async def cleanup(memo: kopf.Memo, **_: object) -> None:
         state: State = memo["state"]
+        await _step_down(state)
         for task in state.tasks:
             task.cancel()
         await asyncio.gather(*state.tasks, return_exceptions=True)
@@ -191,4 +253,4 @@ async def run(
         stop_flag=stop_flag,
         ready_flag=ready_flag,
     )
-    return 1 if state.fatal is not None else 0
+    return 1 if state.fatal is not None or state.lost is not None else 0

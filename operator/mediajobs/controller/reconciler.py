@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -90,9 +90,11 @@ class Reconciler:
         clock: Clock | None = None,
         writers: int = 32,
         namespaces: Sequence[str] = (),  # empty: the whole cluster
+        leading: Callable[[], bool] = lambda: True,  # controller/election.py's say
     ) -> None:
         self.api, self.config, self.metrics = api, config, metrics
         self.clock = clock or SystemClock()
+        self.leading = leading
         self.namespaces = list(namespaces)
         self.limits = limits_from(config)
         self.view = View()
@@ -209,6 +211,8 @@ class Reconciler:
         """One pass: due timers, every dirty MediaJob, admission if its inputs moved,
         then the coalesced reports."""
         self.effects.wake.clear()  # what changes from here on wakes the next pass
+        if not self.leading():
+            return  # past the renew deadline: no decision, no write (the operator stops)
         now = self.clock.now()
         self.dirty.update(k for k in self.effects.due(now) if k in self.view.records)
         for key in list(self.dirty - self.effects.busy):

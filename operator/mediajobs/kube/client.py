@@ -200,6 +200,10 @@ class Kube:
             "PATCH", path, body=patch, content_type="application/merge-patch+json"
         )
 
+    async def replace(self, path: str, body: Body) -> Body:
+        """PUT: a 409 when BODY's resourceVersion is no longer the object's."""
+        return await self.request("PUT", path, body=body)
+
     async def delete(self, path: str, *, propagation: str = "Background") -> bool:
         """True when deleted now, False when it was already gone."""
         try:

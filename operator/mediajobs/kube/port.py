@@ -14,7 +14,17 @@ from typing import Any, Protocol
 from mediajobs.api.common import GROUP, VERSION
 from mediajobs.kube.errors import ApiError
 
-__all__ = ["Api", "ApiError", "Body", "jobs_path", "mediajobs_path", "pods_path", "quotas_path"]
+__all__ = [
+    "Api",
+    "ApiError",
+    "Body",
+    "LeaseApi",
+    "jobs_path",
+    "leases_path",
+    "mediajobs_path",
+    "pods_path",
+    "quotas_path",
+]
 
 Body = dict[str, Any]
 
@@ -38,6 +48,11 @@ def quotas_path(namespace: str | None = None) -> str:
     return (
         f"/api/v1/namespaces/{namespace}/resourcequotas" if namespace else "/api/v1/resourcequotas"
     )
+
+
+def leases_path(namespace: str, name: str | None = None) -> str:
+    path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+    return f"{path}/{name}" if name else path
 
 
 class Api(Protocol):
@@ -91,4 +106,18 @@ class Api(Protocol):
         now: datetime,
     ) -> None:
         """A core/v1 Event about INVOLVED (an object reference with uid)."""
+        ...
+
+
+class LeaseApi(Protocol):
+    """What the leader election (controller/election.py) uses: read, create, and replace
+    under optimistic concurrency."""
+
+    async def get(self, path: str) -> Body | None: ...
+
+    async def create(self, path: str, body: Body) -> tuple[Body | None, bool]: ...
+
+    async def replace(self, path: str, body: Body) -> Body:
+        """PUT BODY, whose metadata.resourceVersion must still be the object's: a 409
+        (``ApiError``) when someone else changed it first."""
         ...
