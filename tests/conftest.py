@@ -80,7 +80,9 @@ def start_operator(ns: Kubectl, tmp_path: Path) -> Iterator[Callable[..., Operat
         assert ns.namespace is not None
         # KWOK pods mount nothing for real: an emptyDir stands in for the media library.
         config.setdefault("media", {"source": {"emptyDir": {}}})
-        op = OperatorProcess(ns, ns.namespace, tmp_path, config, env=env or {}, args=args or [])
+        op = OperatorProcess(
+            ns, ns.namespace, tmp_path, config, env=env or {}, args=args or [], replica=len(started)
+        )
         started.append(op)
         return op.start()
 

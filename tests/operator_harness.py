@@ -26,13 +26,15 @@ class OperatorProcess:
     config: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str | None] = field(default_factory=dict)  # over os.environ; None unsets
     args: list[str] = field(default_factory=list)  # more `mediajobs operator` flags
+    replica: int = 0  # the second operator of a namespace (leader election) logs apart
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
     @property
     def log(self) -> Path:
-        return self.workdir / f"operator-{self.namespace}.log"
+        suffix = f"-{self.replica}" if self.replica else ""
+        return self.workdir / f"operator-{self.namespace}{suffix}.log"
 
     def start(self) -> OperatorProcess:
         self.launch()

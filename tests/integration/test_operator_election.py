@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from tests.builders import mediajob
-from tests.integration.operator_checks import JobSampler, all_finished, phases
+from tests.integration.operator_checks import JobSampler, all_finished, phases, wait_phase
 from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 from tests.operator_harness import OperatorProcess
 
@@ -62,3 +62,19 @@ def test_the_standby_takes_over_a_killed_leader_without_double_admission(
     )
     assert set(per_attempt) == {(n, "1") for n in names}
     assert set(per_attempt.values()) == {1}
+
+
+def test_a_leader_stopped_cleanly_hands_over_within_a_retry_period(
+    ns: Kubectl, start_operator: StartOperator
+) -> None:
+    config = {"leaderElection": {"enabled": True}}
+    leader = start_operator(**config)
+    standby = start_operator(**config)
+    began = time.monotonic()
+    leader.stop()  # SIGTERM: it releases the Lease
+    wait_for("the standby to lead", lambda: standby.stats()["leader"], LEASE_SECONDS)
+    assert time.monotonic() - began < LEASE_SECONDS / 2  # not a lease duration
+    spec = ns.get("lease", "mediajobs-operator")["spec"]
+    assert (spec["holderIdentity"], spec["leaseTransitions"]) == (standby.stats()["holder"], 1)
+    ns.apply(mediajob("after").kwok(run_for="1s").obj())
+    wait_phase(ns, "after", "Succeeded")

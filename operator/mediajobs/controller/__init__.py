@@ -10,6 +10,7 @@
 - ``reports``: positions and progress, written coalesced.
 - ``snapshot``, ``metrics``, ``http``: the read-only picture of the queues, and who reads it.
 - ``progress``: the Redis stream of progress, into the reconciler.
+- ``election``: leader election among replicas on a Lease; only the holder writes.
 
 The pure parts (records, plan, statuses) live in mediajobs.lifecycle.
 """

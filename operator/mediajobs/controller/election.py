@@ -124,7 +124,7 @@ class Elector:
         """Until this replica holds the Lease."""
         while True:
             try:
-                await self._within(self._try_acquire(), self.settings.retry_period_seconds)
+                await self._within(self._try_acquire(), self.settings.renew_deadline_seconds)
             except ApiError as err:
                 if err.fatal:
                     raise
