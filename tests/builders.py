@@ -55,10 +55,15 @@ class MediaJobBuilder:
         return self
 
     def kwok(
-        self, run_for: str | None = None, exit_code: int | None = None, reason: str | None = None
+        self,
+        run_for: str | None = None,
+        exit_code: int | None = None,
+        reason: str | None = None,
+        waiting: str | None = None,
     ) -> MediaJobBuilder:
-        """How KWOK should end this job's pod (hack/kwok/stages.yaml); labels reach the pod."""
-        wanted = {"run-for": run_for, "exit-code": exit_code, "reason": reason}
+        """How KWOK should end this job's pod (hack/kwok/stages.yaml), or keep its worker
+        WAITING with that reason; labels reach the pod."""
+        wanted = {"run-for": run_for, "exit-code": exit_code, "reason": reason, "waiting": waiting}
         return self.labels(
             **{f"kwok.mediajobs.dev/{k}": str(v) for k, v in wanted.items() if v is not None}
         )

@@ -105,6 +105,12 @@ class OperatorConfig(ApiModel):
     redis_url: str | None = None
     progress_stream: str = "mediajobs:progress"
     termination_grace_seconds: int = Field(default=30, ge=0)
+    start_timeout_seconds: int = Field(
+        default=600,
+        ge=1,
+        description="How long a Job's worker may take to start (scheduling, image pull) "
+        "before the attempt is given up with its pod's reason (lifecycle/plan.py says how).",
+    )
     job_service_account: str | None = Field(
         default=None, description="Service account of job pods; their token is never mounted."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +21,14 @@ def wait_phase(ns: Kubectl, name: str, phase: str, timeout: float = WAIT_LONG) -
         return current if current.get("phase") == phase else None
 
     return wait_for(f"{name} to be {phase}", probe, timeout)
+
+
+def events_of(ns: Kubectl, name: str) -> list[dict[str, Any]]:
+    """The Events about NAME."""
+    raw = ns.run(
+        "get", "events", "--field-selector", f"involvedObject.name={name}", "-o", "json"
+    ).stdout
+    return json.loads(raw)["items"]  # type: ignore[no-any-return]
 
 
 def phases(ns: Kubectl) -> dict[str, str | None]:

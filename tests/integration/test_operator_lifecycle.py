@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tests.builders import mediajob
-from tests.integration.operator_checks import jobs_of, status, wait_phase
+from tests.integration.operator_checks import events_of, jobs_of, status, wait_phase
 from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 from tests.operator_harness import OperatorProcess
 
@@ -39,13 +38,6 @@ def test_a_job_runs_to_succeeded_and_kubectl_wait_works(
         ).stdout
     )
     assert "Succeeded" in {e["reason"] for e in reasons["items"]}
-
-
-def events_of(ns: Kubectl, name: str) -> list[dict[str, Any]]:
-    raw = ns.run(
-        "get", "events", "--field-selector", f"involvedObject.name={name}", "-o", "json"
-    ).stdout
-    return json.loads(raw)["items"]  # type: ignore[no-any-return]
 
 
 def test_invalid_params_fail_once_with_a_reason_and_an_event(

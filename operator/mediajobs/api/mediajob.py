@@ -383,7 +383,9 @@ class MediaJobStatus(ApiModel):
         default=None, ge=0, description="Place in its category's queue while Queued (1: next)."
     )
     waiting_reason: str | None = Field(
-        default=None, description="Why a Queued job is not running yet (a cap, a quota, VRAM...)."
+        default=None,
+        description="Why a Queued job is not running yet (a cap, a quota, VRAM...); while "
+        "Running, why its worker has not started (ImagePullBackOff, Unschedulable...).",
     )
     attempts: int | None = Field(default=None, ge=0, description="Attempts started (Jobs created).")
     failures: int | None = Field(

@@ -17,7 +17,7 @@ from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job, suspend_patch
-from mediajobs.jobs.outcome import outcome
+from mediajobs.jobs.outcome import Outcome, outcome
 from mediajobs.kube.port import Api, jobs_path, mediajobs_path, pods_path
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.records import JobView, Record
@@ -68,6 +68,13 @@ class Actions:
             record = self.latest(record)
         await self.write(record, statuses.finished(record, result, self.clock.now()))
         return True
+
+    async def give_up(self, record: Record, job: JobView, why: Outcome) -> None:
+        """End an attempt whose worker did not start: its Job goes (and its slot), WHY
+        is the attempt's outcome (a retry, or the MediaJob fails)."""
+        await self.api.delete(jobs_path(job.namespace, job.name))
+        self.observe_job("DELETED", job.body)  # the watch may take a while to say so
+        await self.write(record, statuses.finished(record, why, self.clock.now()))
 
     async def cancel(self, record: Record, job: JobView | None) -> None:
         if job is not None:

@@ -1,10 +1,11 @@
 """The reconciler: the loop that ties the view, the queues and the effects together.
 
-Informers (kube/watch.py) update the view (controller/view.py) and mark
-MediaJobs dirty; the loop wakes, plans each dirty MediaJob
-(lifecycle/plan.py), runs an admission pass (controller/queues.py) when what
-admission reads has changed, and hands the writes to the effects runtime
-(controller/effects.py: writer lanes, admission first, reports after; timers).
+Informers (kube/watch.py: MediaJobs, the operator's Jobs and their pods,
+quotas) update the view (controller/view.py) and mark MediaJobs dirty; the
+loop wakes, plans each dirty MediaJob (lifecycle/plan.py), runs an admission
+pass (controller/queues.py) when what admission reads has changed, and hands
+the writes to the effects runtime (controller/effects.py: writer lanes,
+admission first, reports after; timers).
 Admission is entered in the ledger (controller/ledger.py) *before* the Job is
 created (Kueue's "assume"), because the view lags the operator's own writes; a
 failed create forgets it again. The Job is the record of the decision: the
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mediajobs.api.common import Category
@@ -35,7 +36,7 @@ from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
 from mediajobs.controller.view import View
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
-from mediajobs.kube.port import Api, ApiError, jobs_path, mediajobs_path, quotas_path
+from mediajobs.kube.port import Api, ApiError, jobs_path, mediajobs_path, pods_path, quotas_path
 from mediajobs.kube.watch import Informer
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.plan import (
@@ -44,8 +45,11 @@ from mediajobs.lifecycle.plan import (
     Expire,
     FailInvalid,
     Finish,
+    GiveUp,
     Hold,
     Noop,
+    Noted,
+    NotStarting,
     Plan,
     Queue,
     Recreate,
@@ -143,6 +147,11 @@ class Reconciler:
         if key is not None:
             self._kick(key)
 
+    def observe_pod(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        key = self.view.pod(event_type, body)
+        if key is not None:
+            self._kick(key)
+
     def observe_quota(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         if self.view.quota(event_type, body):
             self._kick()
@@ -161,18 +170,19 @@ class Reconciler:
     # ---- start-up ---------------------------------------------------------------------
 
     def informers(self) -> list[Informer]:
-        """The watches that feed the view: MediaJobs, the operator's Jobs, quotas."""
+        """The watches that feed the view: MediaJobs, the operator's Jobs and their pods
+        (selected by label, like the Jobs), quotas."""
         scopes: list[str | None] = [*self.namespaces] or [None]  # None: every namespace
         out = []
+        ours = f"{MANAGED_BY_LABEL}={MANAGER}"
         for ns in scopes:
             out += [
                 Informer(self.api, mediajobs_path(ns), self.observe_mediajob, clock=self.clock),
                 Informer(
-                    self.api,
-                    jobs_path(ns),
-                    self.observe_job,
-                    label_selector=f"{MANAGED_BY_LABEL}={MANAGER}",
-                    clock=self.clock,
+                    self.api, jobs_path(ns), self.observe_job, label_selector=ours, clock=self.clock
+                ),
+                Informer(
+                    self.api, pods_path(ns), self.observe_pod, label_selector=ours, clock=self.clock
                 ),
                 Informer(self.api, quotas_path(ns), self.observe_quota, clock=self.clock),
             ]
@@ -230,15 +240,24 @@ class Reconciler:
         record = self.view.records.get(key)
         if record is None:
             return
-        step = plan(record, self.view.job_of(record), now, self.config.retention)
+        step = plan(
+            record,
+            self.view.job_of(record),
+            now,
+            self.config.retention,
+            pending=self.view.pending(record),
+            start_timeout=timedelta(seconds=self.config.start_timeout_seconds),
+        )
         if not isinstance(step, Queue):
             self.queues.dequeue(key)
             self.queues.waits.pop(key, None)
-        if not isinstance(step, Hold | Recreate | Adopt):
+        if not isinstance(step, Hold | NotStarting | Recreate | Adopt):
             self.ledger.release(key)
         self._carry_out(key, record, step, now)
 
-    def _carry_out(self, key: JobKey, record: Record, step: Plan, now: datetime) -> None:
+    def _carry_out(  # noqa: PLR0912 - one case per step
+        self, key: JobKey, record: Record, step: Plan, now: datetime
+    ) -> None:
         spawn, act = self.effects.spawn, self.actions
         match step:
             case Noop():
@@ -247,8 +266,17 @@ class Reconciler:
                 self.effects.at(until, key)
             case Queue():
                 self.queues.enqueue(key, record, step)
-            case Hold(job=job):
+            case Hold(job=job, check_at=check_at):
                 self.ledger.hold(key, _holding(record, job))
+                if check_at is not None:
+                    self.effects.at(check_at, key)
+            case NotStarting(job=job, reason=reason, message=message):
+                self.ledger.hold(key, _holding(record, job))
+                spawn(key, act.write(record, statuses.not_starting(record, reason, message)))
+            case GiveUp(job=job, why=why):
+                spawn(key, act.give_up(record, job, why), Lane.ADMIT)
+            case Noted():
+                spawn(key, act.write(record, statuses.edit_noted(record)))
             case Recreate(attempt=attempt):
                 self._recreate(key, record, attempt)
             case Adopt(job=job):

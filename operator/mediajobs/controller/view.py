@@ -1,9 +1,11 @@
-"""The view: what the watches say of MediaJobs, the operator's Jobs and the quotas.
+"""The view: what the watches say of MediaJobs, the operator's Jobs, their pods and the quotas.
 
 Informers (kube/watch.py) feed it through the reconciler's observe_* methods,
 and so do the API's answers to the operator's own writes (the watch lags them).
 An event older than what the view holds is dropped: resourceVersions are etcd
-revisions. Plain maps, no I/O: the reconciler reads it, nothing else writes it.
+revisions. Pods are kept slim, for the current attempt of an unfinished Job only:
+they say why a Running MediaJob's worker has not started (jobs/outcome.py's
+in-flight half). Plain maps, no I/O: the reconciler reads it, nothing else writes it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediajobs.api.common import Category
+from mediajobs.jobs.outcome import Outcome, OutcomeKind, outcome
 from mediajobs.lifecycle.records import (
     JobView,
     Record,
     job_from_body,
+    pod_from_body,
     quota_from_body,
     record_from_body,
     resource_version_of,
@@ -41,6 +45,8 @@ class View:
     records: dict[JobKey, Record] = field(default_factory=dict)
     by_uid: dict[str, JobKey] = field(default_factory=dict)
     jobs: dict[str, JobView] = field(default_factory=dict)  # MediaJob uid -> its newest Job
+    # MediaJob uid -> (the attempt, its pods by name), while that attempt's Job runs
+    pods: dict[str, tuple[int, dict[str, dict[str, Any]]]] = field(default_factory=dict)
     quotas: dict[tuple[str, Category], Quota] = field(default_factory=dict)
     quota_version: int = 0  # moves with every quota change (admission reads the quotas)
 
@@ -72,6 +78,7 @@ class View:
         if record is not None:
             self.by_uid.pop(record.uid, None)
             self.jobs.pop(record.uid, None)
+            self.pods.pop(record.uid, None)
 
     def job(self, event_type: str | None, body: Mapping[str, Any]) -> JobKey | None:
         """The MediaJob whose Job changed, if the view holds a newer Job now."""
@@ -88,9 +95,45 @@ class View:
             known.resource_version,
         ):
             self.jobs[view.owner_uid] = view
+            if view.finished:
+                self.pods.pop(view.owner_uid, None)  # their story is told by the outcome
         else:
             return None
         return self.by_uid.get(view.owner_uid)
+
+    def pod(self, event_type: str | None, body: Mapping[str, Any]) -> JobKey | None:
+        """The MediaJob whose worker's pod changed in what the view keeps of it."""
+        view = pod_from_body(body)
+        if view is None:
+            return None
+        job = self.jobs.get(view.owner_uid)
+        if job is not None and (job.attempt > view.attempt or job.finished):
+            return None  # an earlier attempt, or a Job whose outcome is decided
+        attempt, pods = self.pods.get(view.owner_uid, (view.attempt, {}))
+        if view.attempt < attempt:
+            return None
+        if view.attempt > attempt:
+            pods = {}
+        if event_type == "DELETED":
+            if pods.pop(view.name, None) is None:
+                return None
+        elif pods.get(view.name) == view.body:
+            return None  # a change of something the view does not keep
+        else:
+            pods[view.name] = view.body
+        self.pods[view.owner_uid] = (view.attempt, pods)
+        return self.by_uid.get(view.owner_uid)
+
+    def pending(self, record: Record) -> Outcome | None:
+        """Why the worker of RECORD's running Job has not started; None once it has
+        (or when there is no unfinished Job)."""
+        job = self.jobs.get(record.uid)
+        if job is None or job.finished:
+            return None
+        attempt, pods = self.pods.get(record.uid, (job.attempt, {}))
+        seen = list(pods.values()) if attempt == job.attempt else []
+        now = outcome(job.body, seen)
+        return now if now.kind is OutcomeKind.PENDING else None
 
     def quota(self, event_type: str | None, body: Mapping[str, Any]) -> bool:
         """Whether the event changed a quota admission reads."""

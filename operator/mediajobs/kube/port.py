@@ -40,8 +40,8 @@ def jobs_path(namespace: str | None = None, name: str | None = None) -> str:
     return f"{path}/{name}" if name else path
 
 
-def pods_path(namespace: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/pods"
+def pods_path(namespace: str | None = None) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
 
 
 def quotas_path(namespace: str | None = None) -> str:

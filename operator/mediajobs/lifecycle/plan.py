@@ -4,6 +4,17 @@ The reconciler asks ``plan`` for each MediaJob that changed and carries the
 answer out. Every answer is safe to carry out twice: a crash between two steps
 leaves a state that plans to the same step again (names are deterministic, a
 repeated create is a 409, a repeated delete a 404).
+
+A Running MediaJob whose worker has not started says why (its pod's waiting
+reason, or the scheduler's) in ``status.waitingReason`` and ``message``. If it
+has still not started ``start_timeout`` after its Job did, the attempt ends
+with that reason, and what follows depends on whether waiting could help, as a
+user would judge it: an image that cannot be pulled fails the MediaJob (the
+next attempt would use the same image; ``ErrImageNeverPull`` and
+``InvalidImageName`` fail at once, as no wait can help), anything else
+(unschedulable: no GPU free, a missing PersistentVolumeClaim; a missing Secret)
+is a failed attempt retried with backoff while ``spec.retry.limit`` lasts: its
+slot goes to the jobs behind it meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +24,17 @@ from datetime import datetime, timedelta
 
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
+from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.records import JobView, Record
+
+# Waiting reasons on the way to a start: not worth a word to the user.
+STARTING = frozenset({"Pending", "ContainerCreating", "PodInitializing", "Suspended"})
+# The image cannot be had: waiting cannot help (the kubelet never tries again) ...
+NEVER_STARTS = frozenset({"ErrImageNeverPull", "InvalidImageName"})
+# ... or probably will not, and the next attempt would use the same image.
+IMAGE_PULL = frozenset({"ErrImagePull", "ImagePullBackOff"}) | NEVER_STARTS
+# The kubelet alternates these two while it backs off: one reason to the user.
+SAME_REASON = {"ErrImagePull": "ImagePullBackOff"}
 
 
 @dataclass(frozen=True)
@@ -56,10 +77,36 @@ class Finish:
 
 
 @dataclass(frozen=True)
+class Noted:
+    """Finished, and its spec was edited since: observe the generation, say it is ignored."""
+
+
+@dataclass(frozen=True)
 class Hold:
-    """Admitted and running: holds its slot."""
+    """Admitted and running: holds its slot. CHECK_AT: its worker has not started;
+    plan it again then (its start timeout)."""
 
     job: JobView
+    check_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NotStarting:
+    """Running, holding its slot, and what its pod says has changed: REASON (None: the
+    worker started after all) and MESSAGE go into the status."""
+
+    job: JobView
+    reason: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """The attempt's worker did not start in time, or never can: end the attempt (delete
+    its Job, record WHY as its outcome)."""
+
+    job: JobView
+    why: Outcome
 
 
 @dataclass(frozen=True)
@@ -88,6 +135,7 @@ class Queue:
 
 Plan = (
     Noop
+    | Noted
     | Sleep
     | Expire
     | FailInvalid
@@ -95,6 +143,8 @@ Plan = (
     | Suspend
     | Finish
     | Hold
+    | NotStarting
+    | GiveUp
     | Adopt
     | Recreate
     | Queue
@@ -112,6 +162,9 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
 
 
 def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
+    observed = record.status.observed_generation
+    if observed is not None and record.generation > observed:
+        return Noted()
     ttl = ttl_seconds(record, retention)
     done = record.status.completed_at
     if ttl is None or done is None:
@@ -121,9 +174,16 @@ def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
 
 
 def plan(  # noqa: PLR0911 - one return per state, in precedence order
-    record: Record, job: JobView | None, now: datetime, retention: Retention
+    record: Record,
+    job: JobView | None,
+    now: datetime,
+    retention: Retention,
+    *,
+    pending: Outcome | None = None,
+    start_timeout: timedelta = timedelta(minutes=10),
 ) -> Plan:
-    """The next step for RECORD; JOB is its newest Job (highest attempt), if any."""
+    """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
+    PENDING why that Job's worker has not started (None: it has, or no Job runs)."""
     phase = record.phase
     if phase is not None and phase.finished:
         return _finished_plan(record, retention, now)
@@ -142,7 +202,29 @@ def plan(  # noqa: PLR0911 - one return per state, in precedence order
             return Recreate(attempts)
         if current.finished:
             return Finish(current)
+        if not current.suspended:
+            return _running_plan(record, current, pending, now, start_timeout)
     return _waiting_plan(record, current, now)
+
+
+def _running_plan(
+    record: Record, job: JobView, pending: Outcome | None, now: datetime, timeout: timedelta
+) -> Plan:
+    """Running, its Job unfinished: hold the slot; say why the worker has not started,
+    and give the attempt up when it never will."""
+    said = record.status.waiting_reason
+    if pending is None:
+        return NotStarting(job, None, None) if said is not None else Hold(job)
+    reason = SAME_REASON.get(pending.reason, pending.reason)
+    deadline = job.started + timeout if job.started is not None else None
+    if reason in NEVER_STARTS or (deadline is not None and deadline <= now):
+        kind = OutcomeKind.INVALID if reason in IMAGE_PULL else OutcomeKind.RETRYABLE
+        within = "" if reason in NEVER_STARTS else f" within {timeout.total_seconds():g}s"
+        message = f"the worker did not start{within}: {pending.message}"
+        return GiveUp(job, Outcome(kind, reason, message))
+    if reason not in STARTING and reason != said:  # said once per reason, not per retry
+        return NotStarting(job, reason, pending.message)
+    return Hold(job, check_at=deadline)
 
 
 def _suspend_plan(record: Record, current: JobView | None) -> Plan:
@@ -162,7 +244,9 @@ def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Pla
         if current.suspended:
             return Queue(attempts, resume=current)
         # Admission creates (or resumes) the Job; the status follows as its own write.
-        return Hold(current) if phase == Phase.RUNNING else Adopt(current)
+        # (A Job left to an attempt given up, BackingOff, is on its way out.)
+        if phase != Phase.BACKING_OFF:
+            return Hold(current) if phase == Phase.RUNNING else Adopt(current)
     if phase == Phase.BACKING_OFF and record.status.retry_after and record.status.retry_after > now:
         return Sleep(record.status.retry_after)
     start_after = record.spec.start_after

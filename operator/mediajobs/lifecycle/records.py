@@ -13,7 +13,7 @@ from mediajobs.api.common import API_VERSION, Category
 from mediajobs.api.mediajob import KIND, MediaJobSpec, MediaJobStatus, Phase
 from mediajobs.api.quantity import whole
 from mediajobs.catalog import parse_params
-from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.jobs.naming import ATTEMPT_LABEL, CONTAINER, UID_LABEL
 from mediajobs.jobs.placement import Placement, PlacementError, placement_for
 from mediajobs.scheduling.model import Demand, JobKey, Quota
 
@@ -128,6 +128,7 @@ class JobView:
     suspended: bool
     active: int
     finished: bool
+    started: datetime | None  # the attempt's start (status.startTime, reset on a resume)
     body: dict[str, Any]  # metadata (trimmed), spec.suspend and status: what outcome() reads
 
 
@@ -152,10 +153,69 @@ def job_from_body(body: Body) -> JobView | None:
         suspended=bool(spec.get("suspend")),
         active=int(status.get("active") or 0),
         finished=finished,
+        started=_time(status.get("startTime") or meta.get("creationTimestamp")),
         body={
             "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": labels},
             "spec": {"suspend": spec.get("suspend", False)},
             "status": status,
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PodView:
+    """One pod of an operator's Job, slimmed to what the in-flight outcome reads."""
+
+    owner_uid: str
+    attempt: int
+    name: str
+    body: dict[str, Any]  # metadata.name/creationTimestamp, the status outcome() reads
+
+
+def _slim_state(state: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A container state without what outcome() does not read (the termination message)."""
+    out: dict[str, Any] = {}
+    for kind, fields in (
+        ("waiting", ("reason", "message")),
+        ("running", ("startedAt",)),
+        ("terminated", ("exitCode", "reason", "startedAt", "finishedAt")),
+    ):
+        if (state or {}).get(kind) is not None:
+            out[kind] = {f: state[kind][f] for f in fields if f in state[kind]}  # type: ignore[index]
+    return out
+
+
+def pod_from_body(body: Body) -> PodView | None:
+    """A pod of an operator's Job, or None for any other pod. Kept slim: the view holds
+    one per active Job, and its watch is the busiest the operator reads."""
+    meta = body["metadata"]
+    labels = meta.get("labels") or {}
+    if UID_LABEL not in labels or ATTEMPT_LABEL not in labels:
+        return None
+    status = body.get("status") or {}
+    conditions = [
+        {k: c[k] for k in ("type", "status", "reason", "message") if k in c}
+        for c in status.get("conditions") or []
+        if (c.get("type"), c.get("status"))
+        in (("PodScheduled", "False"), ("DisruptionTarget", "True"))
+    ]
+    containers = [
+        {
+            "name": s["name"],
+            "state": _slim_state(s.get("state")),
+            "lastState": _slim_state(s.get("lastState")),
+        }
+        for s in status.get("containerStatuses") or []
+        if s.get("name") == CONTAINER
+    ]
+    slim: dict[str, Any] = {k: status[k] for k in ("phase", "reason", "message") if k in status}
+    return PodView(
+        owner_uid=labels[UID_LABEL],
+        attempt=int(labels[ATTEMPT_LABEL]),
+        name=meta["name"],
+        body={
+            "metadata": {"name": meta["name"], "creationTimestamp": meta.get("creationTimestamp")},
+            "status": slim | {"conditions": conditions, "containerStatuses": containers},
         },
     )
 

@@ -161,7 +161,15 @@ def unschedulable(record: Record, message: str, now: datetime) -> Transition:
 
 
 def finished(record: Record, outcome: Outcome, now: datetime) -> Transition:
-    """The attempt ended: Succeeded, Failed, BackingOff or WaitingForHuman."""
+    """The attempt ended: Succeeded, Failed, BackingOff or WaitingForHuman; what it
+    said of a worker that had not started goes (see not_starting)."""
+    ended = _ended(record, outcome, now)
+    if record.status.waiting_reason is None:
+        return ended
+    return Transition(_merge(ended.status, MediaJobStatus(waiting_reason=None)), ended.event)
+
+
+def _ended(record: Record, outcome: Outcome, now: datetime) -> Transition:
     kind = outcome.kind
     if kind is OutcomeKind.SUCCEEDED:
         return _succeeded(record, outcome, now)
@@ -252,6 +260,28 @@ def suspended(record: Record, now: datetime) -> Transition:
         conditions=[(C.RUNNING, "False", "Suspended"), (C.ADMITTED, "False", "Suspended")],
         event=("Normal", "Suspended"),
         changes=MediaJobStatus(queue_position=None, waiting_reason=None),
+    )
+
+
+def not_starting(record: Record, reason: str | None, message: str | None) -> Transition:
+    """Why a Running job's worker has not started (REASON None: it has, after all)."""
+    said = one_line(f"the worker has not started: {message}") if message else None
+    event = Event("Warning", reason, said) if reason is not None and said is not None else None
+    return Transition(MediaJobStatus(waiting_reason=reason, message=said), event)
+
+
+def edit_noted(record: Record) -> Transition:
+    """A finished job's spec was edited: the generation is observed (kubectl wait reads
+    the conditions'), and the user is told that nothing follows from it."""
+    generation = record.generation
+    conditions = [
+        c.model_copy(update={"observed_generation": generation})
+        for c in record.status.conditions or []
+    ]
+    message = f"the MediaJob has finished ({record.phase}); spec changes are not acted on"
+    return Transition(
+        MediaJobStatus(observed_generation=generation, conditions=conditions),
+        Event("Normal", "EditIgnored", message),
     )
 
 

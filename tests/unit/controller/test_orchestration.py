@@ -206,3 +206,22 @@ async def test_a_finished_job_is_deleted_after_its_ttl() -> None:
         await w.advance(1.0)
         assert w.phases() == {}
         assert w.api.items(jobs_path(NS)) == []  # its Job went with it
+
+
+async def test_an_edit_to_a_finished_job_is_observed_and_said_to_be_ignored() -> None:
+    async with world() as w:
+        await w.submit(mediajob("done"))
+        await w.end_job("done")
+        await w.edit("done", priority=7)
+        status = w.status("done")
+        assert status["phase"] == "Succeeded"
+        assert status["observedGeneration"] == 2  # kubectl wait --for=condition=... returns
+        assert {c["observedGeneration"] for c in status["conditions"]} == {2}
+        assert w.events("done")[-1] == (
+            "Normal",
+            "EditIgnored",
+            "the MediaJob has finished (Succeeded); spec changes are not acted on",
+        )
+        assert w.api.count("create", "jobs") == 1
+        await w.advance(60.0)
+        assert [e[1] for e in w.events("done")].count("EditIgnored") == 1  # said once

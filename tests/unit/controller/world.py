@@ -17,7 +17,7 @@ from mediajobs.config import OperatorConfig
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.reconciler import Reconciler
 from mediajobs.jobs.naming import UID_LABEL
-from mediajobs.kube.port import jobs_path, mediajobs_path
+from mediajobs.kube.port import jobs_path, mediajobs_path, pods_path
 from tests.builders import MediaJobBuilder
 from tests.fakes.api import FakeApi
 from tests.fakes.clock import FakeClock
@@ -111,6 +111,18 @@ class World:
             await self.api.merge_patch(path, {"status": {"conditions": [condition], "active": 0}})
         await self.settle()
 
+    async def pod_says(self, mediajob: str, status: dict[str, Any]) -> None:
+        """The pod of MEDIAJOB's newest Job (created by the Job controller, as its
+        template says) now has STATUS."""
+        job = self.jobs_of(mediajob)[-1]
+        name = job["metadata"]["name"] + "-pod"
+        with self.api.user():
+            if not any(p["metadata"]["name"] == name for p in self.api.items(pods_path(NS))):
+                labels = job["spec"]["template"]["metadata"]["labels"]
+                await self.api.create(pods_path(NS), {"metadata": {"name": name, "labels": labels}})
+            await self.api.merge_patch(pods_path(NS) + f"/{name}/status", {"status": status})
+        await self.settle()
+
     # ---- what there is to see -----------------------------------------------------------
 
     def mediajob(self, name: str) -> dict[str, Any]:
@@ -134,6 +146,14 @@ class World:
             j for j in self.api.items(jobs_path(NS)) if j["metadata"]["labels"][UID_LABEL] == uid
         ]
         return sorted(jobs, key=lambda j: j["metadata"]["name"])
+
+    def events(self, name: str) -> list[tuple[str, str, str]]:
+        """(type, reason, message) of the Events the operator posted about NAME."""
+        return [
+            (e["type"], e["reason"], e["message"])
+            for e in self.api.events
+            if e["involvedObject"]["name"] == name
+        ]
 
     def patches(self, name: str, field: str) -> list[Any]:
         """The values of status FIELD that the operator's patches of NAME carried."""

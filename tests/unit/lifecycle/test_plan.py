@@ -9,14 +9,18 @@ import pytest
 
 from mediajobs.config import Retention
 from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.plan import (
     Adopt,
     Cancel,
     Expire,
     FailInvalid,
     Finish,
+    GiveUp,
     Hold,
     Noop,
+    Noted,
+    NotStarting,
     Plan,
     Queue,
     Recreate,
@@ -41,7 +45,9 @@ def record(spec: dict[str, Any] | None = None, **status: Any) -> Record:
     return record_from_body(body)
 
 
-def job(attempt: int, *, finished: bool = False, suspended: bool = False) -> JobView:
+def job(
+    attempt: int, *, finished: bool = False, suspended: bool = False, started: str | None = None
+) -> JobView:
     conditions = [{"type": "Complete", "status": "True"}] if finished else []
     body = {
         "metadata": {
@@ -51,7 +57,8 @@ def job(attempt: int, *, finished: bool = False, suspended: bool = False) -> Job
             "labels": {UID_LABEL: "u1", ATTEMPT_LABEL: str(attempt)},
         },
         "spec": {"suspend": suspended},
-        "status": {"conditions": conditions, "active": 0 if finished else 1},
+        "status": {"conditions": conditions, "active": 0 if finished else 1}
+        | ({"startTime": started} if started else {}),
     }
     view = job_from_body(body)
     assert view is not None
@@ -175,3 +182,70 @@ def test_plan(rec: Record, current: JobView | None, expected: Plan) -> None:
 def test_retention_none_keeps_forever() -> None:
     done = record(phase="Succeeded", attempts=1, completedAt=stamp(T0 - timedelta(days=400)))
     assert plan(done, None, T0, Retention(succeeded_seconds=None)) == Noop()
+
+
+def test_an_edit_to_a_finished_job_is_noted_once() -> None:
+    done = dict(phase="Succeeded", attempts=1, completedAt=stamp(T0), observedGeneration=1)
+    edited = record(**done)
+    edited.generation = 2
+    assert plan(edited, None, T0, RETENTION) == Noted()
+    assert plan(record(**done), None, T0, RETENTION) == Sleep(T0 + timedelta(days=1))
+
+
+START = T0 - timedelta(minutes=5)  # the Job started five minutes ago
+TIMEOUT = timedelta(minutes=10)
+PULL = Outcome(OutcomeKind.PENDING, "ImagePullBackOff", 'Back-off pulling image "x:1"')
+NO_GPU = Outcome(OutcomeKind.PENDING, "Unschedulable", "0/3 nodes are available: no GPU")
+
+
+def running(pending: Outcome | None, *, at: datetime = T0, **status: Any) -> Plan:
+    rec = record(phase="Running", attempts=1, **status)
+    current = job(1, started=stamp(START))
+    return plan(rec, current, at, RETENTION, pending=pending, start_timeout=TIMEOUT)
+
+
+RUNNING_JOB = job(1, started=stamp(START))
+
+
+def test_a_pod_that_cannot_start_is_said_once_per_reason() -> None:
+    assert running(PULL) == NotStarting(RUNNING_JOB, "ImagePullBackOff", PULL.message)
+    said = {"waitingReason": "ImagePullBackOff", "message": "said before"}
+    assert running(PULL, **said) == Hold(RUNNING_JOB, check_at=START + TIMEOUT)
+    # The kubelet alternates ErrImagePull and ImagePullBackOff: still the same reason.
+    flip = Outcome(OutcomeKind.PENDING, "ErrImagePull", "rpc error: not found")
+    assert running(flip, **said) == Hold(RUNNING_JOB, check_at=START + TIMEOUT)
+    assert running(NO_GPU, **said) == NotStarting(RUNNING_JOB, "Unschedulable", NO_GPU.message)
+
+
+def test_a_pod_on_its_way_is_not_worth_a_word_but_is_timed() -> None:
+    creating = Outcome(OutcomeKind.PENDING, "ContainerCreating", "ContainerCreating")
+    assert running(creating) == Hold(RUNNING_JOB, check_at=START + TIMEOUT)
+    assert running(None) == Hold(RUNNING_JOB)
+
+
+def test_a_worker_that_started_after_all_clears_what_was_said() -> None:
+    said = {"waitingReason": "Unschedulable", "message": "0/3 nodes"}
+    assert running(None, **said) == NotStarting(RUNNING_JOB, None, None)
+
+
+def test_a_worker_that_does_not_start_in_time_is_given_up() -> None:
+    late = START + TIMEOUT
+    pull = running(PULL, at=late, waitingReason="ImagePullBackOff")
+    assert isinstance(pull, GiveUp) and pull.why.kind is OutcomeKind.INVALID  # same image again
+    assert pull.why.reason == "ImagePullBackOff"
+    assert pull.why.message == f"the worker did not start within 600s: {PULL.message}"
+    gpu = running(NO_GPU, at=late)
+    assert isinstance(gpu, GiveUp) and gpu.why.kind is OutcomeKind.RETRYABLE  # room may come
+    assert gpu.why.reason == "Unschedulable"
+
+
+def test_an_image_that_is_never_pulled_fails_at_once() -> None:
+    never = Outcome(OutcomeKind.PENDING, "ErrImageNeverPull", "image x:1 is not present")
+    given_up = running(never)
+    assert isinstance(given_up, GiveUp) and given_up.why.kind is OutcomeKind.INVALID
+    assert given_up.why.message == "the worker did not start: image x:1 is not present"
+
+
+def test_a_job_left_to_an_attempt_given_up_is_not_adopted() -> None:
+    rec = record(phase="BackingOff", attempts=1, retryAfter=stamp(T0 + timedelta(seconds=30)))
+    assert plan(rec, job(1), T0, RETENTION) == Sleep(T0 + timedelta(seconds=30))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mediajobs.api.mediajob import Phase
-from mediajobs.lifecycle.records import record_from_body
+from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.lifecycle.records import pod_from_body, record_from_body
 from tests.builders import mediajob
 
 
@@ -58,3 +59,43 @@ def test_labels_are_read_on_every_update() -> None:
     relabelled = body(1, "11")
     relabelled["metadata"]["labels"] = {"team": "b"}
     assert record_from_body(relabelled, first).labels == {"team": "b"}
+
+
+def test_a_pod_is_kept_slim() -> None:
+    """Only what the in-flight outcome reads: a watch of every pod of every Job is busy."""
+    waiting = {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}
+    pod = {
+        "metadata": {
+            "name": "p",
+            "namespace": "ns",
+            "creationTimestamp": "2026-11-25T11:00:00Z",
+            "labels": {UID_LABEL: "u1", ATTEMPT_LABEL: "2", "team": "a"},
+            "managedFields": [{"manager": "kubelet"}],
+        },
+        "spec": {"containers": [{"name": "worker", "image": "x:1"}]},
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Initialized", "status": "True"},
+            ],
+            "containerStatuses": [
+                {"name": "worker", "image": "x:1", "state": {"waiting": waiting}},
+                {"name": "sidecar", "state": {"running": {}}},
+            ],
+        },
+    }
+    view = pod_from_body(pod)
+    assert view is not None
+    assert (view.owner_uid, view.attempt, view.name) == ("u1", 2, "p")
+    assert view.body == {
+        "metadata": {"name": "p", "creationTimestamp": "2026-11-25T11:00:00Z"},
+        "status": {
+            "phase": "Pending",
+            "conditions": [],
+            "containerStatuses": [
+                {"name": "worker", "state": {"waiting": waiting}, "lastState": {}}
+            ],
+        },
+    }
+    assert pod_from_body({"metadata": {"name": "other", "labels": {}}}) is None

@@ -83,6 +83,16 @@ def test_condition_time_moves_only_on_a_status_change() -> None:
     assert admitted["lastTransitionTime"] == earlier
 
 
+CONDITION = {
+    "type": "Complete",
+    "status": "True",
+    "reason": "Succeeded",
+    "message": "ok",
+    "lastTransitionTime": "2026-11-25T11:00:00Z",
+    "observedGeneration": 1,
+}
+
+
 def _status_schema() -> dict[str, Any]:
     crd = yaml.safe_load((REPO / "crds" / "mediajobs.dev_mediajobs.yaml").read_text())
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
@@ -105,6 +115,11 @@ EVERY_TRANSITION = {
     "cancelled": statuses.cancelled(RUNNING, T0),
     "suspended": statuses.suspended(RUNNING, T0),
     "progressed": statuses.progressed(42),
+    "not starting": statuses.not_starting(RUNNING, "ImagePullBackOff", "Back-off pulling"),
+    "started after all": statuses.not_starting(RUNNING, None, None),
+    "edit noted": statuses.edit_noted(
+        record(phase="Succeeded", observedGeneration=1, conditions=[CONDITION])
+    ),
 }
 
 
@@ -122,3 +137,11 @@ def test_every_patch_speaks_the_status_schema(name: str) -> None:
 def test_times_are_written_to_the_second() -> None:
     t = statuses.cancelled(RUNNING, T0.replace(microsecond=123456))
     assert t.fields["completedAt"] == "2026-11-25T12:00:00Z"
+
+
+def test_an_ended_attempt_drops_what_was_said_of_its_pod() -> None:
+    said = record(phase="Running", attempts=1, waitingReason="Unschedulable", message="0/3")
+    failure = Outcome(OutcomeKind.RETRYABLE, "Unschedulable", "did not start")
+    assert statuses.finished(said, failure, T0).fields["waitingReason"] is None
+    success = Outcome(OutcomeKind.SUCCEEDED, "Succeeded", "", JobResult())
+    assert "waitingReason" not in statuses.finished(RUNNING, success, T0).fields
