@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from mediajobs.api.common import Category
-from mediajobs.jobs.outcome import Outcome, OutcomeKind, outcome
+from mediajobs.jobs.outcome import OutcomeKind, outcome
+from mediajobs.lifecycle.plan import NotRunning
 from mediajobs.lifecycle.records import (
     JobView,
     Record,
@@ -124,7 +126,7 @@ class View:
         self.pods[view.owner_uid] = (view.attempt, pods)
         return self.by_uid.get(view.owner_uid)
 
-    def pending(self, record: Record) -> Outcome | None:
+    def pending(self, record: Record) -> NotRunning | None:
         """Why the worker of RECORD's running Job has not started; None once it has
         (or when there is no unfinished Job)."""
         job = self.jobs.get(record.uid)
@@ -133,7 +135,10 @@ class View:
         attempt, pods = self.pods.get(record.uid, (job.attempt, {}))
         seen = list(pods.values()) if attempt == job.attempt else []
         now = outcome(job.body, seen)
-        return now if now.kind is OutcomeKind.PENDING else None
+        if now.kind is not OutcomeKind.PENDING:
+            return None
+        created = (p["metadata"].get("creationTimestamp") for p in seen)
+        return NotRunning(now, max((datetime.fromisoformat(c) for c in created if c), default=None))
 
     def quota(self, event_type: str | None, body: Mapping[str, Any]) -> bool:
         """Whether the event changed a quota admission reads."""

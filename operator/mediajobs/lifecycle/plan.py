@@ -38,6 +38,15 @@ SAME_REASON = {"ErrImagePull": "ImagePullBackOff"}
 
 
 @dataclass(frozen=True)
+class NotRunning:
+    """Why a running Job's worker has not started (a PENDING outcome), and since when:
+    the newest pod's creation (a pod replaced after an eviction starts the clock again)."""
+
+    why: Outcome
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Noop:
     """Nothing to do and no slot held (finished, waiting on a human, already suspended...)."""
 
@@ -179,7 +188,7 @@ def plan(  # noqa: PLR0911 - one return per state, in precedence order
     now: datetime,
     retention: Retention,
     *,
-    pending: Outcome | None = None,
+    pending: NotRunning | None = None,
     start_timeout: timedelta = timedelta(minutes=10),
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
@@ -208,22 +217,24 @@ def plan(  # noqa: PLR0911 - one return per state, in precedence order
 
 
 def _running_plan(
-    record: Record, job: JobView, pending: Outcome | None, now: datetime, timeout: timedelta
+    record: Record, job: JobView, pending: NotRunning | None, now: datetime, timeout: timedelta
 ) -> Plan:
     """Running, its Job unfinished: hold the slot; say why the worker has not started,
     and give the attempt up when it never will."""
     said = record.status.waiting_reason
     if pending is None:
         return NotStarting(job, None, None) if said is not None else Hold(job)
-    reason = SAME_REASON.get(pending.reason, pending.reason)
-    deadline = job.started + timeout if job.started is not None else None
+    why = pending.why
+    reason = SAME_REASON.get(why.reason, why.reason)
+    since = max((t for t in (job.started, pending.since) if t is not None), default=None)
+    deadline = since + timeout if since is not None else None
     if reason in NEVER_STARTS or (deadline is not None and deadline <= now):
         kind = OutcomeKind.INVALID if reason in IMAGE_PULL else OutcomeKind.RETRYABLE
         within = "" if reason in NEVER_STARTS else f" within {timeout.total_seconds():g}s"
-        message = f"the worker did not start{within}: {pending.message}"
+        message = f"the worker did not start{within}: {why.message}"
         return GiveUp(job, Outcome(kind, reason, message))
     if reason not in STARTING and reason != said:  # said once per reason, not per retry
-        return NotStarting(job, reason, pending.message)
+        return NotStarting(job, reason, why.message)
     return Hold(job, check_at=deadline)
 
 

@@ -20,6 +20,7 @@ from mediajobs.lifecycle.plan import (
     Hold,
     Noop,
     Noted,
+    NotRunning,
     NotStarting,
     Plan,
     Queue,
@@ -198,10 +199,13 @@ PULL = Outcome(OutcomeKind.PENDING, "ImagePullBackOff", 'Back-off pulling image 
 NO_GPU = Outcome(OutcomeKind.PENDING, "Unschedulable", "0/3 nodes are available: no GPU")
 
 
-def running(pending: Outcome | None, *, at: datetime = T0, **status: Any) -> Plan:
+def running(
+    pending: Outcome | None, *, at: datetime = T0, since: datetime | None = None, **status: Any
+) -> Plan:
     rec = record(phase="Running", attempts=1, **status)
     current = job(1, started=stamp(START))
-    return plan(rec, current, at, RETENTION, pending=pending, start_timeout=TIMEOUT)
+    why = NotRunning(pending, since) if pending is not None else None
+    return plan(rec, current, at, RETENTION, pending=why, start_timeout=TIMEOUT)
 
 
 RUNNING_JOB = job(1, started=stamp(START))
@@ -237,6 +241,14 @@ def test_a_worker_that_does_not_start_in_time_is_given_up() -> None:
     gpu = running(NO_GPU, at=late)
     assert isinstance(gpu, GiveUp) and gpu.why.kind is OutcomeKind.RETRYABLE  # room may come
     assert gpu.why.reason == "Unschedulable"
+
+
+def test_a_pod_replaced_after_an_eviction_starts_the_clock_again() -> None:
+    creating = Outcome(OutcomeKind.PENDING, "ContainerCreating", "ContainerCreating")
+    replaced = START + TIMEOUT  # the worker ran; its pod was evicted; a new one comes
+    at = replaced + timedelta(seconds=5)
+    got = running(creating, at=at, since=replaced)
+    assert got == Hold(RUNNING_JOB, check_at=replaced + TIMEOUT)
 
 
 def test_an_image_that_is_never_pulled_fails_at_once() -> None:
