@@ -123,7 +123,10 @@ class View:
             return None  # a change of something the view does not keep
         else:
             pods[view.name] = view.body
-        self.pods[view.owner_uid] = (view.attempt, pods)
+        if pods:
+            self.pods[view.owner_uid] = (view.attempt, pods)
+        else:
+            self.pods.pop(view.owner_uid, None)  # nothing left to keep (an orphan's pods too)
         return self.by_uid.get(view.owner_uid)
 
     def pending(self, record: Record) -> NotRunning | None:
