@@ -241,6 +241,10 @@ def test_a_worker_that_does_not_start_in_time_is_given_up() -> None:
     gpu = running(NO_GPU, at=late)
     assert isinstance(gpu, GiveUp) and gpu.why.kind is OutcomeKind.RETRYABLE  # room may come
     assert gpu.why.reason == "Unschedulable"
+    secret = Outcome(OutcomeKind.PENDING, "CreateContainerConfigError", 'secret "s" not found')
+    config = running(secret, at=late)
+    assert isinstance(config, GiveUp) and config.why.kind is OutcomeKind.RETRYABLE  # may be made
+    assert running(secret) == NotStarting(RUNNING_JOB, "CreateContainerConfigError", secret.message)
 
 
 def test_a_pod_replaced_after_an_eviction_starts_the_clock_again() -> None:
