@@ -34,7 +34,6 @@ class Actions:
     clock: Clock
     observe_mediajob: Observe
     observe_job: Observe
-    latest: Callable[[Record], Record]  # the view's newest record of the same MediaJob
     transitioned: Callable[[Record, Phase, datetime], None]  # a phase change was written
 
     async def write(self, record: Record, transition: statuses.Transition) -> None:
@@ -63,10 +62,15 @@ class Actions:
         result = outcome(job.body, pods)
         if not result.kind.finished:
             return False
-        if (record.status.attempts or 0) < job.attempt:
-            await self.admitted(record, job)  # a crash between the Job's end and its Running
-            record = self.latest(record)
-        await self.write(record, statuses.finished(record, result, self.clock.now()))
+        now = self.clock.now()
+        if (record.status.attempts or 0) >= job.attempt:
+            await self.write(record, statuses.finished(record, result, now))
+            return True
+        # The Job ended before its Running status went out (a backlog of reports, or a
+        # crash): one write says both, Succeeded (or Failed...) with startedAt.
+        start = statuses.admitted(record, job.attempt, job.name, now)
+        running = statuses.applied(record, start)
+        await self.write(running, statuses.combined(start, statuses.finished(running, result, now)))
         return True
 
     async def give_up(self, record: Record, job: JobView, why: Outcome) -> None:

@@ -115,7 +115,6 @@ class Reconciler:
             self.clock,
             self.observe_mediajob,
             self.observe_job,
-            lambda r: self.view.records.get(r.key, r),
             self._transitioned,
         )
         self.dirty: set[JobKey] = set()
@@ -282,7 +281,7 @@ class Reconciler:
                 self._recreate(key, record, attempt)
             case Adopt(job=job):
                 self.ledger.hold(key, _holding(record, job))
-                spawn(key, act.admitted(record, job))
+                spawn(key, self._adopt(key))
             case Finish(job=job):
                 spawn(key, self._finish(record, job))
             case FailInvalid(reason=reason):
@@ -308,6 +307,19 @@ class Reconciler:
         self.ledger.created(key, clock)
         log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
         self.effects.spawn(key, self.actions.create_job(record, attempt, active.pool), Lane.ADMIT)
+
+    async def _adopt(self, key: JobKey) -> None:
+        """The Running status, as the view stands when a report slot is free: in a flood
+        the write waits its turn, and a Job that has ended by then gets one status write
+        (its outcome, with startedAt), not two."""
+        record = self.view.records.get(key)
+        job = self.view.job_of(record) if record is not None else None
+        if record is None or job is None:
+            return  # planned again when done: Recreate, or gone
+        if job.finished:
+            await self._finish(record, job)
+        else:
+            await self.actions.admitted(record, job)
 
     async def _finish(self, record: Record, job: JobView) -> None:
         if not await self.actions.finish(record, job):

@@ -11,7 +11,7 @@ A field set to None is removed by the merge patch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -283,6 +283,17 @@ def edit_noted(record: Record) -> Transition:
         MediaJobStatus(observed_generation=generation, conditions=conditions),
         Event("Normal", "EditIgnored", message),
     )
+
+
+def applied(record: Record, transition: Transition) -> Record:
+    """RECORD as it reads once TRANSITION is written (to build the next one on it)."""
+    return replace(record, status=_merge(record.status, transition.status))
+
+
+def combined(first: Transition, then: Transition) -> Transition:
+    """FIRST and THEN as one status write (THEN built on ``applied(record, FIRST)``);
+    THEN's Event only: a step nobody saw written is not announced either."""
+    return Transition(_merge(first.status, then.status), then.event)
 
 
 def progressed(progress: int) -> Transition:

@@ -225,3 +225,36 @@ async def test_an_edit_to_a_finished_job_is_observed_and_said_to_be_ignored() ->
         assert w.api.count("create", "jobs") == 1
         await w.advance(60.0)
         assert [e[1] for e in w.events("done")].count("EditIgnored") == 1  # said once
+
+
+async def test_a_job_that_ended_before_its_running_status_gets_one_status_write() -> None:
+    async with world(writers=1) as w:  # one report slot
+        w.api.latency["patch"] = 5.0
+        await w.submit(mediajob("first"))  # its Running status holds the report slot...
+        await w.submit(mediajob("a"))
+        assert len(w.jobs_of("a")) == 1
+        await w.end_job("a")  # ...until a's Job has ended
+        assert w.phase("a") is None
+        await w.advance(10.0)
+        assert w.patches("first", "phase") == ["Running"]
+        assert w.patches("a", "phase") == ["Succeeded"]
+        status = w.status("a")
+        assert (status["attempts"], status["jobName"]) == (1, w.jobs_of("a")[0]["metadata"]["name"])
+        assert status["startedAt"] and status["completedAt"]
+        conditions = {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
+        assert conditions["Admitted"] == ("True", "Admitted")
+        assert conditions["Complete"] == ("True", "Succeeded")
+        assert [e["reason"] for e in w.api.events] == ["Admitted", "Succeeded"]  # first's, a's
+        await w.advance(60.0)
+        assert w.patches("a", "phase") == ["Succeeded"]
+
+
+async def test_a_flood_admitted_at_once_gets_no_queue_position_writes() -> None:
+    async with world(limits={"cpu": {"maxRunning": 100}}) as w:
+        await w.submit(*(mediajob(f"j{i:03}") for i in range(120)))
+        await w.advance(60.0)
+        phases = w.phases()
+        running = sorted(n for n, p in phases.items() if p == "Running")
+        assert len(running) == 100
+        assert all(w.patches(n, "queuePosition") in ([], [None]) for n in running)
+        assert all(w.patches(n, "phase") == ["Running"] for n in running)

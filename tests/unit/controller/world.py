@@ -27,7 +27,8 @@ MAX_TURNS = 100_000  # turns of the event loop before a settle gives up (a busy 
 
 
 class World:
-    def __init__(self, **config: Any) -> None:
+    def __init__(self, *, writers: int = 32, **config: Any) -> None:
+        self.writers = writers
         self.clock = FakeClock()
         self.api = FakeApi(self.clock)
         self.config = OperatorConfig.model_validate(config)
@@ -43,7 +44,14 @@ class World:
 
     async def start(self) -> Reconciler:
         """An operator process: informers and the loop, a view built from nothing."""
-        rec = Reconciler(self.api, self.config, Metrics(), clock=self.clock, namespaces=[NS])
+        rec = Reconciler(
+            self.api,
+            self.config,
+            Metrics(),
+            clock=self.clock,
+            writers=self.writers,
+            namespaces=[NS],
+        )
         informers = rec.informers()
         self._tasks = [asyncio.create_task(i.run()) for i in informers]
         self._tasks.append(asyncio.create_task(rec.run(informers)))
@@ -165,8 +173,8 @@ class World:
 
 
 @asynccontextmanager
-async def world(**config: Any) -> AsyncIterator[World]:
-    w = World(**config)
+async def world(*, writers: int = 32, **config: Any) -> AsyncIterator[World]:
+    w = World(writers=writers, **config)
     await w.start()
     try:
         yield w
