@@ -70,10 +70,31 @@ def merge(target: Body, patch: Mapping[str, Any]) -> Body:
     return out
 
 
-def selected(body: Body, selector: str | None) -> bool:
-    labels = body["metadata"].get("labels") or {}
-    wanted = (term.split("=", 1) for term in (selector or "").split(",") if term)
-    return all(labels.get(k) == v for k, v in wanted)
+def _terms(selector: str | None) -> list[tuple[str, str]]:
+    return [(k, v) for k, _, v in (t.partition("=") for t in (selector or "").split(",") if t)]
+
+
+def _field(body: Body, path: str) -> str:
+    value: Any = body
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return "" if value is None else str(value)
+
+
+def selected(body: Body, labels: str | None, fields: str | None = None) -> bool:
+    """Whether BODY is in the selection (equality terms, as the operator writes them)."""
+    have = body["metadata"].get("labels") or {}
+    return all(have.get(k) == v for k, v in _terms(labels)) and all(
+        _field(body, k) == v for k, v in _terms(fields)
+    )
+
+
+def shown(body: Body, metadata_only: bool) -> Body:
+    """BODY as a list or watch returns it: whole, or as PartialObjectMetadata."""
+    if not metadata_only:
+        return copy.deepcopy(body)
+    meta = copy.deepcopy(body["metadata"])
+    return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": meta}
 
 
 def stamp(t: datetime) -> str:
@@ -201,10 +222,20 @@ class FakeApi:
             return None
 
     async def list_versioned(
-        self, path: str, *, label_selector: str | None = None
+        self,
+        path: str,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> tuple[list[Body], str]:
         await self._call("list", path)
-        return [b for b in self.items(path) if selected(b, label_selector)], str(self._version)
+        items = [
+            shown(b, metadata_only)
+            for b in self.items(path)
+            if selected(b, label_selector, field_selector)
+        ]
+        return items, str(self._version)
 
     async def watch(
         self,
@@ -214,22 +245,34 @@ class FakeApi:
         label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
         ref = Ref.of(path)
         seen = int(version or 0)
         while True:
             changed = self._changed
             if ref.plural not in self.held:
+                inside: set[str] = set()  # the selection's uids, replayed from the start
                 for rv, where, kind, obj in self._log:
-                    if rv <= seen:
+                    if where.collection != ref.collection or ref.namespace not in (
+                        None,
+                        where.namespace,
+                    ):
+                        continue
+                    uid = obj["metadata"]["uid"]
+                    was = uid in inside
+                    now = kind != "DELETED" and selected(obj, label_selector, field_selector)
+                    if now:
+                        inside.add(uid)
+                    else:
+                        inside.discard(uid)
+                    if rv <= seen or not (was or now):
                         continue
                     seen = rv
-                    if (
-                        where.collection == ref.collection
-                        and ref.namespace in (None, where.namespace)
-                        and selected(obj, label_selector)
-                    ):
-                        yield {"type": kind, "object": copy.deepcopy(obj)}
+                    # Into the selection: ADDED; out of it (or deleted): DELETED.
+                    told = "DELETED" if not now else kind if was else "ADDED"
+                    yield {"type": told, "object": shown(obj, metadata_only)}
             await changed.wait()
 
     async def post_event(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import pytest
 
 from mediajobs.kube.client import Kube
 from mediajobs.kube.login import Login
+from mediajobs.kube.port import mediajobs_path
 from mediajobs.kube.watch import Informer
+from tests.builders import mediajob
 from tests.localcluster import WAIT_SHORT, Kubectl
 
 Seen = list[tuple[str, str]]
@@ -96,3 +99,37 @@ async def test_a_refused_first_list_stops_the_informer(
         with pytest.raises(Exception, match="404"):
             await asyncio.wait_for(informer.run(), WAIT_SHORT)
         assert not informer.synced.is_set()
+
+
+async def test_a_field_selection_of_partial_metadata(
+    ns: Kubectl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the bench watches (status.phase, labels only): an object that comes into the
+    selection is ADDED, one that leaves it DELETED, each as its metadata alone."""
+    ns.apply(mediajob("a").obj())
+    seen: Seen = []
+    kinds: set[str] = set()
+
+    def on_event(kind: str, body: Mapping[str, Any]) -> None:
+        seen.append((kind, body["metadata"]["name"]))
+        kinds.add(str(body.get("kind")))
+        assert "spec" not in body and "status" not in body
+
+    async with client(ns, monkeypatch) as kube:
+        informer = Informer(
+            kube,
+            mediajobs_path(ns.namespace),
+            on_event,
+            field_selector="status.phase=Running",
+            metadata_only=True,
+        )
+        async with running(informer):
+            await asyncio.wait_for(informer.synced.wait(), WAIT_SHORT)
+            assert seen == []
+            status = mediajobs_path(ns.namespace, "a") + "/status"
+            await kube.merge_patch(status, {"status": {"phase": "Running"}})
+            await until_seen(seen, ("ADDED", "a"))
+            await kube.merge_patch(status, {"status": {"phase": "Succeeded"}})
+            await until_seen(seen, ("DELETED", "a"))
+        assert kinds == {"PartialObjectMetadata"}
+        assert informer.lists == 1

@@ -77,9 +77,15 @@ class Api(Protocol):
         ...
 
     async def list_versioned(
-        self, path: str, *, label_selector: str | None = None
+        self,
+        path: str,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> tuple[list[Body], str]:
-        """Every object under PATH, and the list's resourceVersion (a watch starts there)."""
+        """Every object under PATH, and the list's resourceVersion (a watch starts there);
+        METADATA_ONLY: each as PartialObjectMetadata (its metadata alone)."""
         ...
 
     def watch(
@@ -90,10 +96,13 @@ class Api(Protocol):
         label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
         """The watch events under PATH after VERSION ({"type", "object"}), until the
         server ends the watch (after about TIMEOUT_SECONDS) or READ_TIMEOUT seconds
-        pass in silence."""
+        pass in silence. An object that comes into a selection is ADDED, one that
+        leaves it DELETED (the API server's rule)."""
         ...
 
     async def post_event(

@@ -59,12 +59,15 @@ class Informer:
     path: str  # a collection, e.g. /apis/batch/v1/namespaces/ns/jobs
     handle: Handler
     label_selector: str | None = None
+    field_selector: str | None = None  # an object that leaves the selection is DELETED
+    metadata_only: bool = False  # PartialObjectMetadata: where labels are all that is read
     clock: Clock = field(default_factory=SystemClock)  # waits between failed attempts
     synced: asyncio.Event = field(default_factory=asyncio.Event)  # the first list is handled
 
     def __post_init__(self) -> None:
         self._known: dict[str, Body] = {}  # uid -> identity, to report deletions a relist finds
         self.version = ""  # the newest resourceVersion seen: a watch resumes from there
+        self.lists = 0  # lists made: 1, and one more per relist ("410 Gone")
 
     async def run(self) -> None:
         """List and watch until cancelled (run again, it resumes the watch where it
@@ -96,8 +99,12 @@ class Informer:
 
     async def _list(self) -> None:
         items, self.version = await self.api.list_versioned(
-            self.path, label_selector=self.label_selector
+            self.path,
+            label_selector=self.label_selector,
+            field_selector=self.field_selector,
+            metadata_only=self.metadata_only,
         )
+        self.lists += 1
         seen: dict[str, Body] = {}
         for body in items:
             seen[body["metadata"]["uid"]] = _identity(body)
@@ -115,6 +122,8 @@ class Informer:
             label_selector=self.label_selector,
             timeout_seconds=WATCH_SECONDS,
             read_timeout=READ_TIMEOUT,
+            field_selector=self.field_selector,
+            metadata_only=self.metadata_only,
         )
         async with contextlib.aclosing(events):
             async for event in events:
