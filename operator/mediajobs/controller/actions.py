@@ -8,7 +8,7 @@ goes back into the view at once: the watch can lag seconds behind it under load.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ class Actions:
     observe_mediajob: Observe
     observe_job: Observe
     transitioned: Callable[[Record, Phase, datetime], None]  # a phase change was written
+    announce: Callable[[Coroutine[Any, Any, None]], None]  # posts an Event after the status
 
     async def write(self, record: Record, transition: statuses.Transition) -> None:
         """Patch the status (and post the Event); the answer updates the view."""
@@ -46,8 +47,10 @@ class Actions:
             self.transitioned(record, transition.phase, now)
         if transition.event is not None:
             e = transition.event
-            await self.api.post_event(
-                record.reference, type_=e.type, reason=e.reason, message=e.message, now=now
+            self.announce(
+                self.api.post_event(
+                    record.reference, type_=e.type, reason=e.reason, message=e.message, now=now
+                )
             )
 
     async def admitted(self, record: Record, job: JobView) -> None:

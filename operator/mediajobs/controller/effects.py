@@ -61,7 +61,9 @@ class Effects:
             except ApiError as err:
                 if err.fatal:
                     return  # said in one line by the client; the operator stops
-                if key is not None and err.status != 404:
+                if key is None:
+                    log.warning("%s; not sent again", err)  # an Event: it tells, it decides nothing
+                elif err.status != 404:
                     log.warning("%s: %s; retrying in %gs", key, err, RETRY_AFTER_API_ERROR)
                     self.after(key, RETRY_AFTER_API_ERROR)
             except Exception:

@@ -1,10 +1,13 @@
-"""Two lanes for the operator's API writes, so that reporting never slows admitting.
+"""Three lanes for the operator's API writes, so that reporting never slows admitting.
 
 Admission writes (create, resume, suspend or delete a Job) start and stop work;
-report writes (status patches, Events) tell people about it. A MediaJob status
-patch costs the API server nearly twice a Job create (`make bench`, writes
-phase), so during a burst of admissions the reports trickle, one at a time, and
-catch up as soon as the burst is over.
+report writes (status patches) tell people about it; Events tell the story after.
+A MediaJob status patch costs the API server nearly twice a Job create, an Event
+more still (`make bench`, writes phase), so during a burst of admissions the
+reports trickle, one at a time, and catch up as soon as the burst is over; Events
+trickle in turn while status patches wait, so that a flood's statuses settle at
+the rate of the patches alone (client-go's recorder, too, posts Events apart
+from the work they describe).
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ REPORT_SHARE = 4  # the report lane has a quarter of the writers
 class Lane(enum.Enum):
     ADMIT = "admit"
     REPORT = "report"
+    EVENT = "event"
 
 
 class Lanes:
     def __init__(self, writers: int) -> None:
         self._admit = asyncio.Semaphore(writers)
         self._report = asyncio.Semaphore(max(1, writers // REPORT_SHARE))
-        self._trickle = asyncio.Semaphore(1)
+        self._event = asyncio.Semaphore(max(1, writers // REPORT_SHARE))
+        self._trickle = {Lane.REPORT: asyncio.Semaphore(1), Lane.EVENT: asyncio.Semaphore(1)}
+        self._before = {Lane.REPORT: (Lane.ADMIT,), Lane.EVENT: (Lane.ADMIT, Lane.REPORT)}
         self.pending: Counter[Lane] = Counter()  # writes waiting for a slot or in flight
 
     @contextlib.asynccontextmanager
@@ -39,9 +45,9 @@ class Lanes:
                 async with self._admit:
                     yield
                 return
-            async with self._report:
-                if self.pending[Lane.ADMIT]:
-                    async with self._trickle:
+            async with self._report if lane is Lane.REPORT else self._event:
+                if any(self.pending[first] for first in self._before[lane]):
+                    async with self._trickle[lane]:
                         yield
                 else:
                     yield

@@ -116,6 +116,7 @@ class Reconciler:
             self.observe_mediajob,
             self.observe_job,
             self._transitioned,
+            lambda event: self.effects.spawn(None, event, Lane.EVENT),
         )
         self.dirty: set[JobKey] = set()
         self.ready = asyncio.Event()

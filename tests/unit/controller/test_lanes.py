@@ -65,3 +65,26 @@ async def test_admissions_never_wait_for_reports() -> None:
     assert admissions.most >= 1
     reports.release.set()
     await asyncio.gather(*stuck)
+
+
+async def test_events_trickle_while_status_writes_wait() -> None:
+    lanes = Lanes(writers=8)  # 2 report writers, 2 Event writers
+    reports, events = Writes(lanes, Lane.REPORT), Writes(lanes, Lane.EVENT)
+    held = reports.start(3)
+    await asyncio.sleep(0)
+    waiting = events.start(4)
+    await asyncio.sleep(0.01)
+    assert (reports.inside, events.inside) == (2, 1)
+
+    reports.release.set()
+    events.release.set()
+    await asyncio.gather(*held, *waiting)
+    assert events.most == 1
+
+    later = Writes(lanes, Lane.EVENT)
+    tasks = later.start(3)
+    await asyncio.sleep(0.01)
+    assert later.inside == 2  # no status write waits: the whole lane
+    later.release.set()
+    await asyncio.gather(*tasks)
+    assert sum(lanes.pending.values()) == 0

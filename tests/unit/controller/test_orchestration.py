@@ -258,3 +258,15 @@ async def test_a_flood_admitted_at_once_gets_no_queue_position_writes() -> None:
         assert len(running) == 100
         assert all(w.patches(n, "queuePosition") in ([], [None]) for n in running)
         assert all(w.patches(n, "phase") == ["Running"] for n in running)
+
+
+async def test_a_status_write_does_not_wait_for_its_event() -> None:
+    async with world(writers=4) as w:  # one report writer, one Event writer
+        w.api.latency["patch"] = 1.0
+        w.api.latency["create"] = 1.0  # Jobs and Events
+        await w.submit(*(mediajob(f"j{i}") for i in range(4)))
+        await w.advance(5.5)  # Jobs at 1 s, then four status patches one after the other
+        assert set(w.phases().values()) == {"Running"}  # not two: patch, Event, patch...
+        assert len(w.api.events) == 3  # one at a time beside them
+        await w.advance(10.0)
+        assert [e["reason"] for e in w.api.events] == ["Admitted"] * 4
