@@ -51,7 +51,7 @@ __all__ = ["ApiError", "Body", "Kube"]
 RETRIES = 5
 RETRY_BASE_SECONDS = 0.2
 EVENT_NAME_MAX = 253
-PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+PARTIAL_METADATA = "application/json;as=PartialObjectMetadata{};g=meta.k8s.io;v=v1"
 
 
 def event_name(involved: Mapping[str, Any], type_: str, reason: str, message: str) -> str:
@@ -67,10 +67,12 @@ def _selecting(label_selector: str | None, field_selector: str | None) -> dict[s
     return {k: v for k, v in selecting.items() if v}
 
 
-def _accept(metadata_only: bool) -> str:
+def _accept(metadata_only: bool, *, listing: bool) -> str:
     """The media type of a list or watch: PartialObjectMetadata is the objects' metadata
-    alone (a watch of labels reads a tenth of the bytes)."""
-    return PARTIAL_METADATA if metadata_only else "application/json"
+    alone (a watch of labels reads a tenth of the bytes); a list asks for its List."""
+    if not metadata_only:
+        return "application/json"
+    return PARTIAL_METADATA.format("List" if listing else "")
 
 
 class Kube:
@@ -264,8 +266,10 @@ class Kube:
         items: list[Body] = []
         params = {"limit": "500", **_selecting(label_selector, field_selector)}
         while True:
-            page = await self.request("GET", path, params=params, accept=_accept(metadata_only))
-            items.extend(page.get("items", []))
+            page = await self.request(
+                "GET", path, params=params, accept=_accept(metadata_only, listing=True)
+            )
+            items.extend(page.get("items") or [])  # null in an empty metadata list
             meta = page.get("metadata", {})
             if not meta.get("continue"):
                 return items, str(meta.get("resourceVersion", ""))
@@ -305,7 +309,7 @@ class Kube:
             "timeoutSeconds": str(timeout_seconds),
             **_selecting(label_selector, field_selector),
         }
-        accept = _accept(metadata_only)
+        accept = _accept(metadata_only, listing=False)
         async with self.stream(path, params, read_timeout=read_timeout, accept=accept) as body:
             pending = b""
             async for chunk in body.iter_any():
