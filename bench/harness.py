@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import aiohttp
 from tests.builders import mediajob
 from tests.localcluster import Kubectl, load_hack_cluster
 from tests.operator_harness import OperatorProcess
@@ -96,7 +95,6 @@ def mediajob_body(name: str, labels: dict[str, str] | None = None) -> Body:
 @dataclass
 class Bench:
     kube: Kube
-    session: aiohttp.ClientSession  # watches: no total timeout
     kubectl: Kubectl
     workdir: Path
     sizes: Sizes
@@ -189,7 +187,7 @@ class Bench:
 
     @contextlib.asynccontextmanager
     async def watches(self) -> AsyncIterator[Watches]:
-        w = Watches(self.kube, self.session)
+        w = Watches(self.kube)
         try:
             yield w
         finally:

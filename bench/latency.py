@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -36,7 +37,7 @@ async def steady(b: Bench) -> None:
         modified: Counter[str] = Counter()
         all_done = asyncio.Event()
 
-        def on_mediajob(kind: str, obj: dict[str, Any], _: float) -> None:
+        def on_mediajob(kind: str, obj: Mapping[str, Any], _: float) -> None:
             uid = obj["metadata"]["uid"]
             if kind == "MODIFIED":
                 modified[uid] += 1  # only the operator writes MediaJobs here: its status patches
@@ -116,7 +117,7 @@ async def handoff(b: Bench) -> None:
         finished: dict[str, float] = {}
         all_done = asyncio.Event()
 
-        def on_job(kind: str, obj: dict[str, Any], arrived: float) -> None:
+        def on_job(kind: str, obj: Mapping[str, Any], arrived: float) -> None:
             name = obj["metadata"]["name"]
             added.setdefault(name, arrived)
             conditions = (obj.get("status") or {}).get("conditions") or []

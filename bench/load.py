@@ -188,10 +188,14 @@ async def rss(b: Bench) -> None:
     )
 
 
+STATUS_ALONE = "status patch alone"  # the Running status of MediaJobs with no Job: the floor
+
+
 async def _admit(kube: Kube, ns: str, shape: str, left: Iterator[tuple[Created, Body]]) -> None:
     """One writer: the writes of SHAPE for each (MediaJob, Job) it takes from LEFT."""
     for mj, job in left:
-        await kube.create(jobs_path(ns), job)
+        if shape != STATUS_ALONE:
+            await kube.create(jobs_path(ns), job)
         if shape == "Job create":
             continue
         # The reconciler's own Running status and Event for this admission.
@@ -210,7 +214,7 @@ async def writes(b: Bench) -> None:
     await ensure_priority_classes(b.kube)
     config = OperatorConfig.model_validate(UNCAPPED)
     rates: dict[str, float] = {}
-    for shape in ("Job create", "+ status patch", "+ Event"):
+    for shape in ("Job create", "+ status patch", "+ Event", STATUS_ALONE):
         log(f"writes: {n} x {shape}")
         async with b.namespace("writes") as ns:
             names = [f"w-{i:05d}" for i in range(n)]
@@ -221,7 +225,7 @@ async def writes(b: Bench) -> None:
             await asyncio.gather(*(_admit(b.kube, ns, shape, left) for _ in range(b.concurrency)))
             rates[shape] = n / (time.monotonic() - began)
     alone = rates["Job create"]
-    b.rates["status patch"] = 1 / (1 / rates["+ status patch"] - 1 / alone)
+    b.rates["status patch"] = rates[STATUS_ALONE]
     shown = "; ".join(f"{shape} {rate:.0f}/s" for shape, rate in rates.items())
     patch = alone / rates["+ status patch"] - 1
     event = alone / rates["+ Event"] - alone / rates["+ status patch"]
@@ -233,7 +237,9 @@ async def writes(b: Bench) -> None:
 
 def settle_row(b: Bench) -> None:
     """The flood's settle time beside its floor: the status patches it needs at the
-    rate the writes phase measured for status patches alone (both phases run)."""
+    rate the writes phase measured for status patches alone, 32 in flight (both phases
+    run). The operator sends them 8 at a time, beside its Events and the Job
+    controller's pods: the floor is a bound it cannot beat, not one it should meet."""
     if b.flood is None or "status patch" not in b.rates:
         return
     needed, settle = b.flood

@@ -33,8 +33,8 @@ Phases (DESIGN.md "Performance targets"):
   backlog     MediaJobs created while the operator is stopped; start it: admitted/s
   rss         10,000 MediaJobs (reference caps, so they queue): VmRSS once settled
   writes      no operator: the writes of an admission done by this client, 32 in flight
-              (Job create; + MediaJob status patch; + Event): what each costs the API
-              server, the reason status and Events go in a lane of their own
+              (Job create; + MediaJob status patch; + Event; a status patch alone): what
+              each costs the API server, the reason status and Events go in lanes of their own
 
 All times are client-side (time.monotonic in this process): creationTimestamp has 1 s
 resolution. Watches ask for PartialObjectMetadata where only labels are needed.
@@ -59,7 +59,6 @@ for _path in (REPO, REPO / "operator"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import aiohttp
 from tests.localcluster import Kubectl, load_hack_cluster
 
 from bench.common import (
@@ -103,18 +102,10 @@ async def run_phases(
     os.environ["KUBECONFIG"] = str(kubectl.kubeconfig)
     login = Login.from_environment()
     credentials = await login.current()
-    async with (
-        Kube(login, connections=concurrency * 2) as kube,
-        aiohttp.ClientSession(
-            base_url=credentials.server,
-            headers=credentials.headers(),
-            connector=aiohttp.TCPConnector(ssl=credentials.tls.context()),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
-        ) as session,
-    ):
+    async with Kube(login, connections=concurrency * 2) as kube:
         version = await kube.request("GET", "/version")
         report.note(f"cluster: kube-apiserver {version.get('gitVersion')} at {credentials.server}")
-        bench = Bench(kube, session, kubectl, workdir, sizes, concurrency, report)
+        bench = Bench(kube, kubectl, workdir, sizes, concurrency, report)
         for name in phases:
             started = time.monotonic()
             try:

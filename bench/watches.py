@@ -1,40 +1,35 @@
-"""Watch streams for the bench: (type, object, arrival time) to callbacks.
+"""Watches for the bench: the product's informer (kube/watch.py), timed.
 
-Why not the product's informer (kube/watch.py): the bench times events to the
-chunk they arrived in, asks for PartialObjectMetadata (an Accept header) and field
-selectors where the informer's port (kube/port.py) has neither, and a watch that
-fails must fail the phase: the informer's relist after "410 Gone" would report
-every object ADDED again, at a later time, and the timings would lie. Giving the
-port an Accept header and an arrival time just for the bench would widen the
-product's API for a measurement; this loop is 60 lines.
+Each event goes to a callback with its arrival time: the moment the informer hands
+it over, which is when its chunk arrived plus the decoding of the events before it
+in that chunk (microseconds). Watches of labels ask for PartialObjectMetadata. A
+watch that dies fails the phase, and so does a relist ("410 Gone"): the informer
+would report the objects it lists again at a later time, and the timings would lie.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import aiohttp
 
 from bench.process import Operator
 from mediajobs.jobs.naming import UID_LABEL
 from mediajobs.kube.client import Kube
+from mediajobs.kube.watch import Informer
 
-OnEvent = Callable[[str, dict[str, Any], float], None]
-METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+OnEvent = Callable[[str, Mapping[str, Any], float], None]
 
 
 @dataclass
 class Watches:
-    """Watch streams feeding callbacks with (type, object, arrival time)."""
+    """Informers feeding callbacks with (type, object, arrival time)."""
 
     kube: Kube
-    session: aiohttp.ClientSession
+    informers: list[Informer] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def watch(
@@ -46,67 +41,49 @@ class Watches:
         field_selector: str | None = None,
         metadata_only: bool = False,
     ) -> None:
-        """Start watching PATH from now on; returns once the stream is open."""
-        selector = {"labelSelector": label_selector} if label_selector else {}
-        if field_selector:
-            selector["fieldSelector"] = field_selector
-        listing = await self.kube.request("GET", path, params={"limit": "1", **selector})
-        if listing.get("items"):
-            raise RuntimeError(f"{path} is not empty: the bench expects a fresh namespace")
-        opened = asyncio.Event()
-        version = str(listing["metadata"]["resourceVersion"])
-        headers = {"Accept": METADATA_ONLY} if metadata_only else {}
+        """Start watching PATH, which must hold nothing yet; returns once it is listed."""
+        listed: list[str] = []
 
-        async def stream() -> None:
-            nonlocal version
-            while True:  # the server ends a watch after timeoutSeconds: go on from there
-                params = {
-                    "watch": "1",
-                    "resourceVersion": version,
-                    "allowWatchBookmarks": "true",
-                    "timeoutSeconds": "1800",
-                    **selector,
-                }
-                async with self.session.get(path, params=params, headers=headers) as resp:
-                    if resp.status != 200:
-                        raise RuntimeError(f"watch {path}: {resp.status} {await resp.text()}")
-                    opened.set()
-                    pending = b""
-                    async for chunk in resp.content.iter_any():
-                        arrived = time.monotonic()
-                        *lines, pending = (pending + chunk).split(b"\n")
-                        for line in lines:
-                            if not line.strip():
-                                continue
-                            event = json.loads(line)
-                            obj = event["object"]
-                            if event["type"] == "ERROR":
-                                raise RuntimeError(f"watch {path}: {obj.get('message', obj)}")
-                            version = obj["metadata"]["resourceVersion"]
-                            if event["type"] != "BOOKMARK":
-                                on_event(event["type"], obj, arrived)
+        def handle(kind: str, obj: Mapping[str, Any]) -> None:
+            if not informer.synced.is_set():  # the first list's objects
+                listed.append(obj["metadata"]["name"])
+            else:
+                on_event(kind, obj, time.monotonic())
 
-        task = asyncio.create_task(stream(), name=f"watch {path}")
+        informer = Informer(
+            self.kube,
+            path,
+            handle,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            metadata_only=metadata_only,
+        )
+        task = asyncio.create_task(informer.run(), name=f"watch {path}")
+        self.informers.append(informer)
         self.tasks.append(task)
-        waiter = asyncio.create_task(opened.wait())
-        await asyncio.wait([waiter, task], timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        synced = asyncio.create_task(informer.synced.wait())
+        await asyncio.wait([synced, task], timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        synced.cancel()
         if task.done():
-            waiter.cancel()
             task.result()
-        if not opened.is_set():
-            waiter.cancel()
-            raise TimeoutError(f"the watch on {path} did not open")
+        if not informer.synced.is_set():
+            raise TimeoutError(f"the watch on {path} did not list")
+        if listed:
+            raise RuntimeError(f"{path} holds {listed[:3]}...: the bench expects a fresh namespace")
 
     async def until(
         self, what: str, event: asyncio.Event, timeout: float, op: Operator | None = None
     ) -> None:
-        """Wait for EVENT; fail at once if a watch dies, and after TIMEOUT otherwise."""
+        """Wait for EVENT; fail at once if a watch dies or lists again, after TIMEOUT
+        otherwise."""
         deadline = time.monotonic() + timeout
         while not event.is_set():
-            for task in self.tasks:
+            for task, informer in zip(self.tasks, self.informers, strict=True):
                 if task.done():
                     task.result()
                     raise RuntimeError(f"{task.get_name()} ended")
+                if informer.lists > 1:
+                    raise RuntimeError(f"{task.get_name()} listed again: its timings would lie")
             if op is not None:
                 op.alive()
             left = deadline - time.monotonic()
@@ -120,6 +97,7 @@ class Watches:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        self.informers.clear()
 
 
 @dataclass
@@ -131,7 +109,7 @@ class Added:
     at: dict[str, float] = field(default_factory=dict)
     event: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def __call__(self, kind: str, obj: dict[str, Any], arrived: float) -> None:
+    def __call__(self, kind: str, obj: Mapping[str, Any], arrived: float) -> None:
         if kind != "ADDED":
             return
         meta = obj["metadata"]
