@@ -238,8 +238,9 @@ async def writes(b: Bench) -> None:
 def settle_row(b: Bench) -> None:
     """The flood's settle time beside its floor: the status patches it needs at the
     rate the writes phase measured for status patches alone, 32 in flight (both phases
-    run). The operator sends them 8 at a time, beside its Events and the Job
-    controller's pods: the floor is a bound it cannot beat, not one it should meet."""
+    run). The operator sends them a quarter of its writers at a time (16), beside
+    its Events and the Job controller's pods: the floor is a bound it cannot beat,
+    not one it should meet."""
     if b.flood is None or "status patch" not in b.rates:
         return
     needed, settle = b.flood
