@@ -305,9 +305,19 @@ class LeaderOnly:
         return await self.api.get(path)
 
     async def list_versioned(
-        self, path: str, *, label_selector: str | None = None
+        self,
+        path: str,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> tuple[list[Body], str]:
-        return await self.api.list_versioned(path, label_selector=label_selector)
+        return await self.api.list_versioned(
+            path,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            metadata_only=metadata_only,
+        )
 
     def watch(
         self,
@@ -317,6 +327,8 @@ class LeaderOnly:
         label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
         return self.api.watch(
             path,
@@ -324,4 +336,6 @@ class LeaderOnly:
             label_selector=label_selector,
             timeout_seconds=timeout_seconds,
             read_timeout=read_timeout,
+            field_selector=field_selector,
+            metadata_only=metadata_only,
         )
