@@ -3,6 +3,9 @@
 Field-level rules that the API server can check live here as CEL
 (``x-kubernetes-validations``); rules that depend on the operation catalog
 (which params, how many inputs) are added by :mod:`mediajobs.api.crd`.
+
+A little over 400 lines: the whole MediaJob contract, spec and status, with the
+description ``kubectl explain`` shows for every field, reads best in one place.
 """
 
 from __future__ import annotations
