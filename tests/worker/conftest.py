@@ -77,7 +77,8 @@ VIDEOS: dict[str, list[str]] = {
 }  # fmt: skip
 
 
-def _ffmpeg(out: Path, args: list[str]) -> None:
+def ffmpeg_write(out: Path, args: list[str]) -> None:
+    """OUT made by FFmpeg from ARGS (generated media: lavfi sources, encoders)."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args, str(out)], check=True)
 
 
@@ -103,7 +104,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     inbox = root / "in"
     inbox.mkdir()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for done in [pool.submit(_ffmpeg, inbox / n, a) for n, a in VIDEOS.items()]:
+        for done in [pool.submit(ffmpeg_write, inbox / n, a) for n, a in VIDEOS.items()]:
             done.result()
     # a phone held upright: stored landscape, displayed portrait (FFmpeg 5.1 sets the display
     # matrix from the rotate tag only when remuxing)
@@ -117,7 +118,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "-metadata:s:v:0",
         "rotate=90",
     ]
-    _ffmpeg(inbox / "rotated.mp4", rotate)
+    ffmpeg_write(inbox / "rotated.mp4", rotate)
     for name in ("photo.jpg", "photo.png", "photo.webp"):
         _photo(inbox / name)
     Image.new("RGBA", (64, 32), (255, 255, 255, 200)).save(inbox / "logo.png")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mediajobs.worker.main import run_task
-from tests.worker.conftest import task_for
+from tests.worker.conftest import ffmpeg_write, task_for
 
 MUTANTS = 160
 SEED = 20261129
@@ -69,7 +68,7 @@ def mutants(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     seeds = {}
     for name, args in SEEDS.items():
         path = root / name
-        subprocess.run(["ffmpeg", "-v", "error", "-y", *args, str(path)], check=True)
+        ffmpeg_write(path, args)
         seeds[name] = path.read_bytes()
         path.unlink()
     rng = random.Random(SEED)

@@ -20,7 +20,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.worker.conftest import WORKER, Work, task_for, worker_env
+from tests.worker.conftest import (
+    AAC,
+    H264,
+    SRC,
+    WORKER,
+    Work,
+    ffmpeg_write,
+    picture,
+    task_for,
+    tone,
+    worker_env,
+)
 from tests.worker.inotify import watching
 
 INVALID = 2
@@ -260,12 +271,9 @@ def test_a_huge_jpeg_is_refused(
 def test_a_truncated_faststart_mp4_is_refused(work: Work, media: Path, tmp_path: Path) -> None:
     """moov first, so it probes whole; FFmpeg then exits 0 on half the data: the worker does not."""
     whole = tmp_path / "whole.mp4"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=4",
-         "-f", "lavfi", "-i", "sine=duration=4", "-c:v", "libx264", "-preset", "ultrafast",
-         "-c:a", "aac", "-movflags", "+faststart", str(whole)],
-        check=True,
-    )  # fmt: skip
+    ffmpeg_write(whole, [
+        *picture(seconds=4), *tone(4), *H264, *AAC, "-movflags", "+faststart",
+    ])  # fmt: skip
     data = whole.read_bytes()
     (media / "in" / "half.mp4").write_bytes(data[: len(data) // 2])
     for operation in ("reencode_streaming", "validate"):
@@ -287,14 +295,10 @@ def many_tracks(media: Path) -> str:
     subs = media / "in" / "subs.srt"
     subs.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n")
     out = media / "in" / "tracks.mkv"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:duration=2",
-         "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
-         "-f", "lavfi", "-i", "sine=frequency=880:duration=2", "-i", str(subs),
-         "-map", "0", "-map", "1", "-map", "2", "-map", "3",
-         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", str(out)],
-        check=True,
-    )  # fmt: skip
+    ffmpeg_write(out, [
+        *picture(), *tone(), *SRC, "sine=frequency=880:duration=2", "-i", str(subs),
+        "-map", "0", "-map", "1", "-map", "2", "-map", "3", *H264, *AAC, "-c:s", "srt",
+    ])  # fmt: skip
     return "in/tracks.mkv"
 
 

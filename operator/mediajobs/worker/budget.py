@@ -20,7 +20,11 @@ a 1280x720 / 1920x1080 / 3840x2160 H.264 re-encode at preset medium peaked at
 (x264's lookahead and reference planes); a 48-megapixel JPEG converted to
 WebP peaked at 229 MB and a 48-megapixel 16-bit PNG at 732 MB (about two
 decoded frames); ffprobe alone on that PNG took 450 MB. The estimates round
-these up.
+these up. To measure again: make a clip with ``ffmpeg -f lavfi -i
+testsrc2=s=1920x1080:d=3 -f lavfi -i sine=d=3 -c:v libx264 -preset ultrafast
+-c:a aac in.mp4`` (or a still with ``-frames:v 1 -pix_fmt rgba64be x.png``),
+then read the peak RSS of ``/usr/bin/time -f %M ffmpeg -i in.mp4 -c:v libx264
+-preset medium -crf 23 -c:a aac out.mp4``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from mediajobs.api.mediajob import JobResult
 from mediajobs.api.task import Footprint, Task
 from mediajobs.catalog import Runner, entry, parse_params
 from mediajobs.catalog import params as p
-from mediajobs.worker import budget, formats, limits
+from mediajobs.worker import budget, limits
 from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure, WorkerError, from_os_error
 from mediajobs.worker.inputs import media_file
@@ -57,8 +57,7 @@ def _download(job: Job, url: str, number: int) -> tuple[Path, str]:
     from mediajobs.worker.download import download, url_name  # noqa: PLC0415
 
     name = url_name(url) or f"input-{number}"
-    ext = formats.suffix(name)  # a hint for FFmpeg's probing, if it looks like one
-    dest = job.scratch / f"input-{number}{ext if ext[1:].isalnum() else ''}"
+    dest = job.scratch / f"input-{number}"  # no suffix needed: the demuxer comes from the sniff
     task = job.task
     download(url, dest, max_bytes=task.max_download_bytes, allow_private=task.allow_private_urls)
     return dest, name

@@ -116,6 +116,7 @@ def _tiff(data: bytes) -> Still | None:
 
 
 _READERS = {c.PNG: _png, c.JPEG: _jpeg, c.WEBP: _webp, c.GIF: _gif, c.BMP: _bmp, c.TIFF: _tiff}
+READABLE = frozenset(_READERS)  # the containers whose header this module reads
 
 
 def still_header(container: Container, data: bytes) -> Still | None:

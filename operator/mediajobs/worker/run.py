@@ -23,7 +23,7 @@ from typing import IO
 
 from mediajobs.progress.ffmpeg import FfmpegProgress
 from mediajobs.worker.argv import Command
-from mediajobs.worker.errors import CORRUPTION, InvalidInput, corruption, from_ffmpeg
+from mediajobs.worker.errors import CORRUPTION, corruption, from_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Ffmpeg:
         self._stdin = stdin
         self._raw_stdout = raw_stdout
         self._tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-        self._damage: InvalidInput | None = None  # the first line saying the input is damaged
+        self._damage: str | None = None  # the first line saying the input is damaged
         self._threads: list[threading.Thread] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._progress = FfmpegProgress(cmd.duration)
@@ -83,7 +83,7 @@ class Ffmpeg:
             line = raw.decode(errors="replace").rstrip()
             self._tail.append(line)
             if self._damage is None and CORRUPTION.search(line):
-                self._damage = corruption([line])
+                self._damage = line
 
     def _follow_progress(self, pipe: IO[bytes]) -> None:
         for raw in pipe:
@@ -101,8 +101,9 @@ class Ffmpeg:
             thread.join()
         if code != 0:
             raise from_ffmpeg(self._tail, code)
-        if self._damage is not None:
-            raise self._damage
+        damage = corruption([self._damage] if self._damage else [])
+        if damage is not None:
+            raise damage
         return self._progress.reached
 
     def __exit__(

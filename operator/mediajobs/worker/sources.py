@@ -14,7 +14,7 @@ from mediajobs.worker.argv import Source
 from mediajobs.worker.budget import check_still
 from mediajobs.worker.containers import HEAD_BYTES, Kind, expect, sniff
 from mediajobs.worker.errors import from_os_error
-from mediajobs.worker.headers import still_header
+from mediajobs.worker.headers import READABLE, Still, still_header
 from mediajobs.worker.limits import max_pixels
 from mediajobs.worker.probe import Probe, Stream, probe
 
@@ -31,6 +31,13 @@ def _head(path: Path, size: int) -> bytes:
         raise from_os_error(err, "reading the input") from err
 
 
+def _still(path: Path, container: c.Container) -> Still | None:
+    """A still's (or a GIF's) header, read only for those formats: a video needs none."""
+    if container not in READABLE:
+        return None
+    return still_header(container, _head(path, HEADER_BYTES))
+
+
 def open_source(path: Path, kinds: frozenset[Kind], operation: str, limit: int) -> Source:
     """PATH as a Source OPERATION can use under the memory LIMIT.
 
@@ -38,10 +45,9 @@ def open_source(path: Path, kinds: frozenset[Kind], operation: str, limit: int) 
     LIMIT is refused before anything decodes it; then ffprobe reads it with
     its demuxer pinned and a pixel ceiling.
     """
-    head = _head(path, HEADER_BYTES)
-    container = sniff(head[:HEAD_BYTES])
+    container = sniff(_head(path, HEAD_BYTES))
     expect(container, kinds, operation)
-    still = still_header(container, head)
+    still = _still(path, container)
     if still is not None:
         check_still(still, limit)
     ceiling = max_pixels(limit)
@@ -54,9 +60,8 @@ def probe_output(path: Path, ceiling: int) -> Probe:
     A still is described from its header (ffprobe would cost a process start,
     a third of a thumbnail's fixed cost, to say what the header already says).
     """
-    head = _head(path, HEADER_BYTES)
-    container = sniff(head[:HEAD_BYTES])
-    still = still_header(container, head) if container.kind is Kind.STILL else None
+    container = sniff(_head(path, HEAD_BYTES))
+    still = _still(path, container) if container.kind is Kind.STILL else None
     if still is None:
         return probe(str(path), container, ceiling)
     picture = Stream(index=0, codec_type="video", codec_name=_STILL_CODECS.get(container),
