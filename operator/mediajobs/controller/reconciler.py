@@ -80,11 +80,6 @@ def limits_from(config: OperatorConfig) -> Limits:
     )
 
 
-def _holding(record: Record, job: JobView) -> Active:
-    """The ledger entry of RECORD, running as JOB (which names its GPU pool)."""
-    return Active(record.key, record.demand(), job.body["metadata"]["labels"].get(POOL_LABEL))
-
-
 class Reconciler:
     def __init__(
         self,
@@ -249,10 +244,11 @@ class Reconciler:
             pending=self.view.pending(record),
             start_timeout=timedelta(seconds=self.config.start_timeout_seconds),
         )
-        if not isinstance(step, Queue):
+        goes_on = step.then if isinstance(step, Noted) else step
+        if not isinstance(goes_on, Queue):
             self.queues.dequeue(key)
             self.queues.waits.pop(key, None)
-        if not isinstance(step, Hold | NotStarting | Recreate | Adopt):
+        if not isinstance(goes_on, Hold | NotStarting | Recreate | Adopt):
             self.ledger.release(key)
         self._carry_out(key, record, step, now)
 
@@ -268,20 +264,21 @@ class Reconciler:
             case Queue():
                 self.queues.enqueue(key, record, step)
             case Hold(job=job, check_at=check_at):
-                self.ledger.hold(key, _holding(record, job))
+                self._hold(key, record, job)
                 if check_at is not None:
                     self.effects.at(check_at, key)
             case NotStarting(job=job, reason=reason, message=message):
-                self.ledger.hold(key, _holding(record, job))
+                self._hold(key, record, job)
                 spawn(key, act.write(record, statuses.not_starting(record, reason, message)))
             case GiveUp(job=job, why=why):
                 spawn(key, act.give_up(record, job, why), Lane.ADMIT)
-            case Noted():
+            case Noted(then=then):
+                self._carry_out(key, record, then, now)  # it writes nothing of its own
                 spawn(key, act.write(record, statuses.edit_noted(record)))
             case Recreate(attempt=attempt):
                 self._recreate(key, record, attempt)
             case Adopt(job=job):
-                self.ledger.hold(key, _holding(record, job))
+                self._hold(key, record, job)
                 spawn(key, self._adopt(key))
             case Finish(job=job):
                 spawn(key, self._finish(record, job))
@@ -293,6 +290,13 @@ class Reconciler:
                 spawn(key, act.suspend(record, job), Lane.ADMIT)
             case Expire():
                 spawn(key, act.expire(record))
+
+    def _hold(self, key: JobKey, record: Record, job: JobView) -> None:
+        """RECORD, running as JOB (which names its GPU pool), holds a slot: the one it was
+        admitted with, if held (a spec edited since does not move a running job)."""
+        if self.ledger.get(key) is None:
+            pool = job.body["metadata"]["labels"].get(POOL_LABEL)
+            self.ledger.hold(key, Active(key, record.demand(), pool))
 
     def _recreate(self, key: JobKey, record: Record, attempt: int) -> None:
         clock = self.clock.monotonic()

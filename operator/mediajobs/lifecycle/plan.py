@@ -87,7 +87,11 @@ class Finish:
 
 @dataclass(frozen=True)
 class Noted:
-    """Finished, and its spec was edited since: observe the generation, say it is ignored."""
+    """Its spec was edited since the operator last wrote its status, and STEP (one that
+    writes no status of its own) is what follows: observe the generation beside it, and
+    say what becomes of the edit (statuses.edit_noted)."""
+
+    then: Noop | Sleep | Queue | Hold
 
 
 @dataclass(frozen=True)
@@ -171,9 +175,6 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
 
 
 def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
-    observed = record.status.observed_generation
-    if observed is not None and record.generation > observed:
-        return Noted()
     ttl = ttl_seconds(record, retention)
     done = record.status.completed_at
     if ttl is None or done is None:
@@ -182,7 +183,7 @@ def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
     return Expire() if expires <= now else Sleep(expires)
 
 
-def plan(  # noqa: PLR0911 - one return per state, in precedence order
+def plan(
     record: Record,
     job: JobView | None,
     now: datetime,
@@ -193,6 +194,23 @@ def plan(  # noqa: PLR0911 - one return per state, in precedence order
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs)."""
+    step = _plan(record, job, now, retention, pending, start_timeout)
+    observed = record.status.observed_generation
+    edited = observed is not None and record.generation > observed
+    # Every other step writes a status (which observes the generation) or leads to one.
+    if edited and isinstance(step, Noop | Sleep | Queue | Hold):
+        return Noted(step)
+    return step
+
+
+def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
+    record: Record,
+    job: JobView | None,
+    now: datetime,
+    retention: Retention,
+    pending: NotRunning | None,
+    start_timeout: timedelta,
+) -> Plan:
     phase = record.phase
     if phase is not None and phase.finished:
         return _finished_plan(record, retention, now)

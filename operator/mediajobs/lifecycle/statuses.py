@@ -271,18 +271,27 @@ def not_starting(record: Record, reason: str | None, message: str | None) -> Tra
 
 
 def edit_noted(record: Record) -> Transition:
-    """A finished job's spec was edited: the generation is observed (kubectl wait reads
-    the conditions'), and the user is told that nothing follows from it."""
+    """The spec was edited: the generation is observed (kubectl wait reads the
+    conditions'), and the user is told what becomes of the edit where it is not simply
+    acted on (a waiting job is admitted as it now reads, in its new order)."""
     generation = record.generation
     conditions = [
         c.model_copy(update={"observed_generation": generation})
         for c in record.status.conditions or []
     ]
-    message = f"the MediaJob has finished ({record.phase}); spec changes are not acted on"
-    return Transition(
-        MediaJobStatus(observed_generation=generation, conditions=conditions),
-        Event("Normal", "EditIgnored", message),
-    )
+    phase = record.phase
+    if phase is not None and phase.finished:
+        say = f"the MediaJob has finished ({phase}); spec changes are not acted on"
+        event: Event | None = Event("Normal", "EditIgnored", say)
+    elif phase == Phase.RUNNING:
+        say = (
+            f"attempt {record.status.attempts} is running as it was admitted; spec changes "
+            "apply from its next attempt, if any (suspend and cancel act at once)"
+        )
+        event = Event("Normal", "EditDeferred", say)
+    else:
+        event = None
+    return Transition(MediaJobStatus(observed_generation=generation, conditions=conditions), event)
 
 
 def applied(record: Record, transition: Transition) -> Record:

@@ -227,6 +227,37 @@ async def test_an_edit_to_a_finished_job_is_observed_and_said_to_be_ignored() ->
         assert [e[1] for e in w.events("done")].count("EditIgnored") == 1  # said once
 
 
+async def test_an_edit_to_a_running_job_is_observed_and_said_to_wait_for_its_next_attempt() -> None:
+    async with world(limits={"cpu": {"maxRunning": 1}, "gpu_encode": {"maxRunning": 1}}) as w:
+        await w.submit(mediajob("run"))
+        await w.submit(mediajob("gpu").category("gpu_encode"))
+        assert w.phases() == {"run": "Running", "gpu": "Running"}
+        await w.edit("run", category="gpu_encode", priority=1)
+        status = w.status("run")
+        assert (status["phase"], status["observedGeneration"]) == ("Running", 2)
+        assert {c["observedGeneration"] for c in status["conditions"]} == {2}
+        assert w.events("run")[-1][:2] == ("Normal", "EditDeferred")
+        # It holds the slot it was admitted with: cpu's, not gpu_encode's.
+        running = w.rec.snapshot().categories
+        assert names(running[Category.CPU].running) == ["run"]
+        assert names(running[Category.GPU_ENCODE].running) == ["gpu"]
+        await w.advance(60.0)
+        assert [e[1] for e in w.events("run")].count("EditDeferred") == 1
+
+
+async def test_an_edit_to_a_queued_job_is_acted_on_and_observed() -> None:
+    async with world(limits=CAP_1) as w:
+        await w.submit(mediajob("first"), mediajob("b").priority(5), mediajob("c").priority(5))
+        assert [w.status(n)["queuePosition"] for n in ("b", "c")] == [1, 2]
+        await w.edit("c", priority=1)
+        await w.advance(POSITION_MIN_INTERVAL)
+        assert [w.status(n)["queuePosition"] for n in ("b", "c")] == [2, 1]
+        assert w.status("c")["observedGeneration"] == 2
+        assert w.events("c") == []  # nothing to say: it is acted on
+        await w.end_job("first")
+        assert w.phases() == {"first": "Succeeded", "b": "Queued", "c": "Running"}
+
+
 async def test_a_job_that_ended_before_its_running_status_gets_one_status_write() -> None:
     async with world(writers=1) as w:  # one report slot
         w.api.latency["patch"] = 5.0

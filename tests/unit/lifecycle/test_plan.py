@@ -189,8 +189,31 @@ def test_an_edit_to_a_finished_job_is_noted_once() -> None:
     done = dict(phase="Succeeded", attempts=1, completedAt=stamp(T0), observedGeneration=1)
     edited = record(**done)
     edited.generation = 2
-    assert plan(edited, None, T0, RETENTION) == Noted()
+    assert plan(edited, None, T0, RETENTION) == Noted(Sleep(T0 + timedelta(days=1)))
     assert plan(record(**done), None, T0, RETENTION) == Sleep(T0 + timedelta(days=1))
+
+
+def edited(spec: dict[str, Any] | None = None, **status: Any) -> Record:
+    """A MediaJob whose spec changed (generation 2) since the status it has (1)."""
+    r = record(spec, observedGeneration=1, **status)
+    r.generation = 2
+    return r
+
+
+def test_an_edit_is_observed_beside_what_follows() -> None:
+    running = dict(phase="Running", attempts=1)
+    assert plan(edited(**running), job(1), T0, RETENTION) == Noted(Hold(job(1)))
+    assert plan(edited(phase="Queued"), None, T0, RETENTION) == Noted(Queue(1))
+    assert plan(edited({"suspend": True}, phase="Suspended"), None, T0, RETENTION) == Noted(Noop())
+    # A step that writes a status observes the generation itself.
+    assert plan(edited({"cancel": True}, **running), job(1), T0, RETENTION) == Cancel(job(1))
+    assert plan(edited(**running), job(1, finished=True), T0, RETENTION) == Finish(
+        job(1, finished=True)
+    )
+    # A fresh MediaJob (no status yet) is not "edited".
+    fresh = record()
+    fresh.generation = 3
+    assert plan(fresh, None, T0, RETENTION) == Queue(1)
 
 
 START = T0 - timedelta(minutes=5)  # the Job started five minutes ago

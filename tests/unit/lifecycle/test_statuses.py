@@ -120,7 +120,21 @@ EVERY_TRANSITION = {
     "edit noted": statuses.edit_noted(
         record(phase="Succeeded", observedGeneration=1, conditions=[CONDITION])
     ),
+    "edit deferred": statuses.edit_noted(
+        record(phase="Running", attempts=1, observedGeneration=1, conditions=[CONDITION])
+    ),
 }
+
+
+def test_an_edit_is_told_only_where_it_is_not_acted_on() -> None:
+    def said(**status: Any) -> str | None:
+        event = statuses.edit_noted(record(observedGeneration=1, **status)).event
+        return event.reason if event else None
+
+    assert said(phase="Succeeded") == "EditIgnored"
+    assert said(phase="Running", attempts=2) == "EditDeferred"
+    assert said(phase="Queued") is None  # admitted as it now reads
+    assert said(phase="BackingOff") is None  # its next attempt reads it
 
 
 @pytest.mark.parametrize("name", EVERY_TRANSITION)
