@@ -238,7 +238,7 @@ async def writes(b: Bench) -> None:
 def settle_row(b: Bench) -> None:
     """The flood's settle time beside its floor: the status patches it needs at the
     rate the writes phase measured for status patches alone, 32 in flight (both phases
-    run). The operator sends them a quarter of its writers at a time (16), beside
+    run). The operator sends them half its writers at a time (32), beside
     its Events and the Job controller's pods: the floor is a bound it cannot beat,
     not one it should meet."""
     if b.flood is None or "status patch" not in b.rates:

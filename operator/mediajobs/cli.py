@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--writers",
         type=int,
         default=64,
-        help="concurrent API writes for admission (a quarter as many more for status and Events)",
+        help="concurrent API writes for admission (half as many for status, a quarter for Events)",
     )
     op.add_argument(
         "--kubeconfig",

@@ -18,7 +18,10 @@ import enum
 from collections import Counter
 from collections.abc import AsyncIterator
 
-REPORT_SHARE = 4  # the report lane has a quarter of the writers
+# The report lane has half the writers: as many status patches in flight as the bench's
+# floor sends (32 of the operator's 64), once nothing waits to be admitted; Events a quarter.
+REPORT_SHARE = 2
+EVENT_SHARE = 4
 
 
 class Lane(enum.Enum):
@@ -31,7 +34,7 @@ class Lanes:
     def __init__(self, writers: int) -> None:
         self._admit = asyncio.Semaphore(writers)
         self._report = asyncio.Semaphore(max(1, writers // REPORT_SHARE))
-        self._event = asyncio.Semaphore(max(1, writers // REPORT_SHARE))
+        self._event = asyncio.Semaphore(max(1, writers // EVENT_SHARE))
         self._trickle = {Lane.REPORT: asyncio.Semaphore(1), Lane.EVENT: asyncio.Semaphore(1)}
         self._before = {Lane.REPORT: (Lane.ADMIT,), Lane.EVENT: (Lane.ADMIT, Lane.REPORT)}
         self.pending: Counter[Lane] = Counter()  # writes waiting for a slot or in flight

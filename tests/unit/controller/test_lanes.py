@@ -51,7 +51,7 @@ async def test_reports_use_their_whole_lane_when_nothing_is_admitted() -> None:
     reports = Writes(Lanes(writers=8), Lane.REPORT)
     tasks = reports.start(5)
     await asyncio.sleep(0.01)
-    assert reports.inside == 2  # a quarter of the writers
+    assert reports.inside == 4  # half the writers
     reports.release.set()
     await asyncio.gather(*tasks)
 
@@ -68,13 +68,13 @@ async def test_admissions_never_wait_for_reports() -> None:
 
 
 async def test_events_trickle_while_status_writes_wait() -> None:
-    lanes = Lanes(writers=8)  # 2 report writers, 2 Event writers
+    lanes = Lanes(writers=8)  # 4 report writers, 2 Event writers
     reports, events = Writes(lanes, Lane.REPORT), Writes(lanes, Lane.EVENT)
-    held = reports.start(3)
+    held = reports.start(5)
     await asyncio.sleep(0)
     waiting = events.start(4)
     await asyncio.sleep(0.01)
-    assert (reports.inside, events.inside) == (2, 1)
+    assert (reports.inside, events.inside) == (4, 1)
 
     reports.release.set()
     events.release.set()
