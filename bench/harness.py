@@ -26,14 +26,15 @@ from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
 from mediajobs.kube.client import Kube
-from mediajobs.kube.port import Body, jobs_path, mediajobs_path
+from mediajobs.kube.port import Body, Selection, jobs_path, mediajobs_path
 from mediajobs.lifecycle.records import Record, record_from_body
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT_BASE = "26600"  # next to .cluster/ (26400) and the tests' cluster (26500)
 RUN_FOR_LABEL = "kwok.mediajobs.dev/run-for"  # hack/kwok/stages.yaml; default run: 1 s
 LONG_RUN = {RUN_FOR_LABEL: "600s"}  # pods that do not finish within a phase
-MANAGED = f"{MANAGED_BY_LABEL}={MANAGER}"
+MANAGED = Selection(labels=f"{MANAGED_BY_LABEL}={MANAGER}")  # the operator's Jobs
+MANAGED_META = Selection(MANAGED.labels, metadata_only=True)  # their metadata alone
 # KWOK mounts nothing: no PVC needed
 MEDIA: dict[str, Any] = {"media": {"source": {"emptyDir": {}}}}
 UNCAPPED = MEDIA | {

@@ -15,6 +15,7 @@ from bench.common import (
 )
 from bench.harness import (
     MANAGED,
+    MANAGED_META,
     MEDIA,
     UNCAPPED,
     Bench,
@@ -47,7 +48,7 @@ async def steady(b: Bench) -> None:
                     all_done.set()
 
         writes_before = await op.writes()
-        await w.watch(jobs_path(ns), added, label_selector=MANAGED, metadata_only=True)
+        await w.watch(jobs_path(ns), added, MANAGED_META)
         await w.watch(mediajobs_path(ns), on_mediajob)
         bodies = [mediajob_body(f"steady-{i:05d}") for i in range(n)]
         created = await b.create(mediajobs_path(ns), bodies, rate=s.steady_rate)
@@ -129,7 +130,7 @@ async def handoff(b: Bench) -> None:
                 if len(finished) >= n:
                     all_done.set()
 
-        await w.watch(jobs_path(ns), on_job, label_selector=MANAGED)
+        await w.watch(jobs_path(ns), on_job, MANAGED)
         bodies = [mediajob_body(f"handoff-{i:03d}") for i in range(n)]
         rtt = create_rtt(await b.create(mediajobs_path(ns), bodies))
         await w.until(f"{n} Jobs to finish one after the other", all_done, 30 + n * 15, op)

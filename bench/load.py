@@ -18,7 +18,7 @@ from bench.common import (
 )
 from bench.harness import (
     LONG_RUN,
-    MANAGED,
+    MANAGED_META,
     MEDIA,
     UNCAPPED,
     Bench,
@@ -35,7 +35,7 @@ from bench.watches import Added
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.kube.client import Kube
-from mediajobs.kube.port import Body, jobs_path, mediajobs_path
+from mediajobs.kube.port import Body, Selection, jobs_path, mediajobs_path
 from mediajobs.lifecycle import statuses
 
 
@@ -53,9 +53,11 @@ async def throughput(b: Bench) -> None:
     log(f"throughput: {n} MediaJobs, {b.concurrency} in flight, caps high, pods run long")
     async with b.namespace("throughput") as ns, b.operator(ns, UNCAPPED) as op, b.watches() as w:
         added, running = Added(n), Added(n)
-        await w.watch(jobs_path(ns), added, label_selector=MANAGED, metadata_only=True)
+        await w.watch(jobs_path(ns), added, MANAGED_META)
         await w.watch(
-            mediajobs_path(ns), running, field_selector="status.phase=Running", metadata_only=True
+            mediajobs_path(ns),
+            running,
+            Selection(fields="status.phase=Running", metadata_only=True),
         )
         cpu_before, writes_before = op.cpu(), await op.writes()
         bodies = [mediajob_body(f"tp-{i:05d}", LONG_RUN) for i in range(n)]
@@ -103,7 +105,7 @@ async def backlog(b: Bench) -> None:
         created = await b.create(mediajobs_path(ns), bodies)
         alone = n / (max(c.done for c in created) - min(c.sent for c in created))
         added = Added(n)
-        await w.watch(jobs_path(ns), added, label_selector=MANAGED, metadata_only=True)
+        await w.watch(jobs_path(ns), added, MANAGED_META)
         started = time.monotonic()
         await op.start()
         ready = time.monotonic()

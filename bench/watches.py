@@ -19,6 +19,7 @@ from typing import Any
 from bench.process import Operator
 from mediajobs.jobs.naming import UID_LABEL
 from mediajobs.kube.client import Kube
+from mediajobs.kube.port import EVERYTHING, Selection
 from mediajobs.kube.watch import Informer
 
 OnEvent = Callable[[str, Mapping[str, Any], float], None]
@@ -36,10 +37,7 @@ class Watches:
         self,
         path: str,
         on_event: OnEvent,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
+        selection: Selection = EVERYTHING,
     ) -> None:
         """Start watching PATH, which must hold nothing yet; returns once it is listed."""
         listed: list[str] = []
@@ -54,9 +52,7 @@ class Watches:
             self.kube,
             path,
             handle,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            metadata_only=metadata_only,
+            selection,
         )
         task = asyncio.create_task(informer.run(), name=f"watch {path}")
         self.informers.append(informer)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mediajobs.kube.port import ApiError, Body
+from mediajobs.kube.port import EVERYTHING, ApiError, Body, Selection
 from tests.fakes.clock import FakeClock
 
 
@@ -81,17 +81,17 @@ def _field(body: Body, path: str) -> str:
     return "" if value is None else str(value)
 
 
-def selected(body: Body, labels: str | None, fields: str | None = None) -> bool:
-    """Whether BODY is in the selection (equality terms, as the operator writes them)."""
+def selected(body: Body, selection: Selection) -> bool:
+    """Whether BODY is in SELECTION (equality terms, as the operator writes them)."""
     have = body["metadata"].get("labels") or {}
-    return all(have.get(k) == v for k, v in _terms(labels)) and all(
-        _field(body, k) == v for k, v in _terms(fields)
+    return all(have.get(k) == v for k, v in _terms(selection.labels)) and all(
+        _field(body, k) == v for k, v in _terms(selection.fields)
     )
 
 
-def shown(body: Body, metadata_only: bool) -> Body:
+def shown(body: Body, selection: Selection) -> Body:
     """BODY as a list or watch returns it: whole, or as PartialObjectMetadata."""
-    if not metadata_only:
+    if not selection.metadata_only:
         return copy.deepcopy(body)
     meta = copy.deepcopy(body["metadata"])
     return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": meta}
@@ -222,31 +222,20 @@ class FakeApi:
             return None
 
     async def list_versioned(
-        self,
-        path: str,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
+        self, path: str, selection: Selection = EVERYTHING
     ) -> tuple[list[Body], str]:
         await self._call("list", path)
-        items = [
-            shown(b, metadata_only)
-            for b in self.items(path)
-            if selected(b, label_selector, field_selector)
-        ]
+        items = [shown(b, selection) for b in self.items(path) if selected(b, selection)]
         return items, str(self._version)
 
     async def watch(
         self,
         path: str,
+        selection: Selection,
         *,
         version: str,
-        label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
         ref = Ref.of(path)
         seen = int(version or 0)
@@ -262,7 +251,7 @@ class FakeApi:
                         continue
                     uid = obj["metadata"]["uid"]
                     was = uid in inside
-                    now = kind != "DELETED" and selected(obj, label_selector, field_selector)
+                    now = kind != "DELETED" and selected(obj, selection)
                     if now:
                         inside.add(uid)
                     else:
@@ -272,7 +261,7 @@ class FakeApi:
                     seen = rv
                     # Into the selection: ADDED; out of it (or deleted): DELETED.
                     told = "DELETED" if not now else kind if was else "ADDED"
-                    yield {"type": told, "object": shown(obj, metadata_only)}
+                    yield {"type": told, "object": shown(obj, selection)}
             await changed.wait()
 
     async def post_event(

@@ -11,7 +11,7 @@ import pytest
 
 from mediajobs.kube.client import Kube
 from mediajobs.kube.login import Login
-from mediajobs.kube.port import mediajobs_path
+from mediajobs.kube.port import Selection, mediajobs_path
 from mediajobs.kube.watch import Informer
 from tests.builders import mediajob
 from tests.localcluster import WAIT_SHORT, Kubectl
@@ -64,7 +64,7 @@ async def test_list_then_watch_then_resume_from_an_old_version(
             kube,
             f"/api/v1/namespaces/{ns.namespace}/configmaps",
             lambda kind, body: seen.append((kind, body["metadata"]["name"])),
-            label_selector="watched=yes",
+            Selection(labels="watched=yes"),
         )
         async with running(informer):
             await asyncio.wait_for(informer.synced.wait(), WAIT_SHORT)
@@ -120,8 +120,7 @@ async def test_a_field_selection_of_partial_metadata(
             kube,
             mediajobs_path(ns.namespace),
             on_event,
-            field_selector="status.phase=Running",
-            metadata_only=True,
+            Selection(fields="status.phase=Running", metadata_only=True),
         )
         async with running(informer):
             await asyncio.wait_for(informer.synced.wait(), WAIT_SHORT)

@@ -18,7 +18,7 @@ from mediajobs.clock import Clock
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job, suspend_patch
 from mediajobs.jobs.outcome import Outcome, outcome
-from mediajobs.kube.port import Api, jobs_path, mediajobs_path, pods_path
+from mediajobs.kube.port import Api, Selection, jobs_path, mediajobs_path, pods_path
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.records import JobView, Record
 
@@ -60,7 +60,7 @@ class Actions:
     async def finish(self, record: Record, job: JobView) -> bool:
         """Record JOB's outcome; False when its pods do not say yet how it ended."""
         pods, _ = await self.api.list_versioned(
-            pods_path(job.namespace), label_selector=f"job-name={job.name}"
+            pods_path(job.namespace), Selection(labels=f"job-name={job.name}")
         )
         result = outcome(job.body, pods)
         if not result.kind.finished:

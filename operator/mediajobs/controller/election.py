@@ -42,7 +42,15 @@ from typing import Any
 from mediajobs.clock import Clock
 from mediajobs.config import LeaderElection
 from mediajobs.kube.errors import Fatal
-from mediajobs.kube.port import Api, ApiError, Body, LeaseApi, leases_path
+from mediajobs.kube.port import (
+    EVERYTHING,
+    Api,
+    ApiError,
+    Body,
+    LeaseApi,
+    Selection,
+    leases_path,
+)
 
 log = logging.getLogger("mediajobs.election")
 
@@ -305,37 +313,23 @@ class LeaderOnly:
         return await self.api.get(path)
 
     async def list_versioned(
-        self,
-        path: str,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
+        self, path: str, selection: Selection = EVERYTHING
     ) -> tuple[list[Body], str]:
-        return await self.api.list_versioned(
-            path,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            metadata_only=metadata_only,
-        )
+        return await self.api.list_versioned(path, selection)
 
     def watch(
         self,
         path: str,
+        selection: Selection,
         *,
         version: str,
-        label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
         return self.api.watch(
             path,
+            selection,
             version=version,
-            label_selector=label_selector,
             timeout_seconds=timeout_seconds,
             read_timeout=read_timeout,
-            field_selector=field_selector,
-            metadata_only=metadata_only,
         )

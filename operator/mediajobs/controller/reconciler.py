@@ -37,7 +37,15 @@ from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
 from mediajobs.controller.view import View
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
-from mediajobs.kube.port import Api, ApiError, jobs_path, mediajobs_path, pods_path, quotas_path
+from mediajobs.kube.port import (
+    Api,
+    ApiError,
+    Selection,
+    jobs_path,
+    mediajobs_path,
+    pods_path,
+    quotas_path,
+)
 from mediajobs.kube.watch import Informer
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.plan import (
@@ -170,15 +178,15 @@ class Reconciler:
         (selected by label, like the Jobs), quotas."""
         scopes: list[str | None] = [*self.namespaces] or [None]  # None: every namespace
         out = []
-        ours = f"{MANAGED_BY_LABEL}={MANAGER}"
+        ours = Selection(labels=f"{MANAGED_BY_LABEL}={MANAGER}")
         for ns in scopes:
             out += [
                 Informer(self.api, mediajobs_path(ns), self.observe_mediajob, clock=self.clock),
                 Informer(
-                    self.api, jobs_path(ns), self.observe_job, label_selector=ours, clock=self.clock
+                    self.api, jobs_path(ns), self.observe_job, selection=ours, clock=self.clock
                 ),
                 Informer(
-                    self.api, pods_path(ns), self.observe_pod, label_selector=ours, clock=self.clock
+                    self.api, pods_path(ns), self.observe_pod, selection=ours, clock=self.clock
                 ),
                 Informer(self.api, quotas_path(ns), self.observe_quota, clock=self.clock),
             ]

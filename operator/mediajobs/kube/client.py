@@ -44,7 +44,7 @@ from mediajobs.kube.errors import (
 )
 from mediajobs.kube.errors import refused as refused_error
 from mediajobs.kube.login import Login, LoginError
-from mediajobs.kube.port import Body
+from mediajobs.kube.port import EVERYTHING, Body, Selection
 
 __all__ = ["ApiError", "Body", "Kube"]
 
@@ -60,11 +60,6 @@ def event_name(involved: Mapping[str, Any], type_: str, reason: str, message: st
     said = "\0".join((str(involved["uid"]), type_, reason, message))
     digest = hashlib.sha256(said.encode()).hexdigest()[:16]
     return f"{str(involved['name'])[: EVENT_NAME_MAX - 17]}.{digest}"
-
-
-def _selecting(label_selector: str | None, field_selector: str | None) -> dict[str, str]:
-    selecting = {"labelSelector": label_selector, "fieldSelector": field_selector}
-    return {k: v for k, v in selecting.items() if v}
 
 
 def _accept(metadata_only: bool, *, listing: bool) -> str:
@@ -250,25 +245,19 @@ class Kube:
                 return None
             raise
 
-    async def list_all(self, path: str, *, label_selector: str | None = None) -> list[Body]:
-        items, _ = await self.list_versioned(path, label_selector=label_selector)
+    async def list_all(self, path: str, selection: Selection = EVERYTHING) -> list[Body]:
+        items, _ = await self.list_versioned(path, selection)
         return items
 
     async def list_versioned(
-        self,
-        path: str,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
+        self, path: str, selection: Selection = EVERYTHING
     ) -> tuple[list[Body], str]:
-        """Every object under PATH, and the list's resourceVersion (a watch starts there)."""
+        """The SELECTION of objects under PATH, and the list's resourceVersion."""
         items: list[Body] = []
-        params = {"limit": "500", **_selecting(label_selector, field_selector)}
+        params = {"limit": "500", **selection.params}
+        accept = _accept(selection.metadata_only, listing=True)
         while True:
-            page = await self.request(
-                "GET", path, params=params, accept=_accept(metadata_only, listing=True)
-            )
+            page = await self.request("GET", path, params=params, accept=accept)
             items.extend(page.get("items") or [])  # null in an empty metadata list
             meta = page.get("metadata", {})
             if not meta.get("continue"):
@@ -293,13 +282,11 @@ class Kube:
     async def watch(
         self,
         path: str,
+        selection: Selection,
         *,
         version: str,
-        label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
         """The watch events under PATH after VERSION, decoded, until the server ends it."""
         params = {
@@ -307,9 +294,9 @@ class Kube:
             "resourceVersion": version,
             "allowWatchBookmarks": "true",
             "timeoutSeconds": str(timeout_seconds),
-            **_selecting(label_selector, field_selector),
+            **selection.params,
         }
-        accept = _accept(metadata_only, listing=False)
+        accept = _accept(selection.metadata_only, listing=False)
         async with self.stream(path, params, read_timeout=read_timeout, accept=accept) as body:
             pending = b""
             async for chunk in body.iter_any():

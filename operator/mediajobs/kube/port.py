@@ -8,6 +8,7 @@ holds what the reconciler and the informers really use, and nothing else.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,10 +16,12 @@ from mediajobs.api.common import GROUP, VERSION
 from mediajobs.kube.errors import ApiError
 
 __all__ = [
+    "EVERYTHING",
     "Api",
     "ApiError",
     "Body",
     "LeaseApi",
+    "Selection",
     "jobs_path",
     "leases_path",
     "mediajobs_path",
@@ -55,6 +58,26 @@ def leases_path(namespace: str, name: str | None = None) -> str:
     return f"{path}/{name}" if name else path
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which objects a list or a watch returns, and how much of each: LABELS and FIELDS
+    are selectors; METADATA_ONLY asks for PartialObjectMetadata, the metadata alone
+    (where labels are all that is read: a tenth of the bytes)."""
+
+    labels: str | None = None
+    fields: str | None = None
+    metadata_only: bool = False
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The selectors as query parameters."""
+        given = {"labelSelector": self.labels, "fieldSelector": self.fields}
+        return {k: v for k, v in given.items() if v}
+
+
+EVERYTHING = Selection()
+
+
 class Api(Protocol):
     """Kubernetes, as the operator uses it. Temporary failures (429, 5xx, a lost
     connection) are retried inside; what is raised is an ``ApiError`` (kube/errors.py:
@@ -77,32 +100,25 @@ class Api(Protocol):
         ...
 
     async def list_versioned(
-        self,
-        path: str,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
+        self, path: str, selection: Selection = EVERYTHING
     ) -> tuple[list[Body], str]:
-        """Every object under PATH, and the list's resourceVersion (a watch starts there);
-        METADATA_ONLY: each as PartialObjectMetadata (its metadata alone)."""
+        """The SELECTION of objects under PATH, and the list's resourceVersion (a watch
+        starts there)."""
         ...
 
     def watch(
         self,
         path: str,
+        selection: Selection,
         *,
         version: str,
-        label_selector: str | None,
         timeout_seconds: int,
         read_timeout: float,
-        field_selector: str | None = None,
-        metadata_only: bool = False,
     ) -> AsyncGenerator[Body, None]:
-        """The watch events under PATH after VERSION ({"type", "object"}), until the
-        server ends the watch (after about TIMEOUT_SECONDS) or READ_TIMEOUT seconds
-        pass in silence. An object that comes into a selection is ADDED, one that
-        leaves it DELETED (the API server's rule)."""
+        """The watch events of SELECTION under PATH after VERSION ({"type", "object"}),
+        until the server ends the watch (after about TIMEOUT_SECONDS) or READ_TIMEOUT
+        seconds pass in silence. An object that comes into a selection is ADDED, one
+        that leaves it DELETED (the API server's rule)."""
         ...
 
     async def post_event(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediajobs.clock import Clock, SystemClock
-from mediajobs.kube.port import Api, ApiError, Body
+from mediajobs.kube.port import EVERYTHING, Api, ApiError, Body, Selection
 
 log = logging.getLogger("mediajobs.watch")
 
@@ -58,9 +58,7 @@ class Informer:
     api: Api
     path: str  # a collection, e.g. /apis/batch/v1/namespaces/ns/jobs
     handle: Handler
-    label_selector: str | None = None
-    field_selector: str | None = None  # an object that leaves the selection is DELETED
-    metadata_only: bool = False  # PartialObjectMetadata: where labels are all that is read
+    selection: Selection = EVERYTHING  # an object that leaves it is DELETED
     clock: Clock = field(default_factory=SystemClock)  # waits between failed attempts
     synced: asyncio.Event = field(default_factory=asyncio.Event)  # the first list is handled
 
@@ -98,12 +96,7 @@ class Informer:
                 await self.clock.sleep(delay)
 
     async def _list(self) -> None:
-        items, self.version = await self.api.list_versioned(
-            self.path,
-            label_selector=self.label_selector,
-            field_selector=self.field_selector,
-            metadata_only=self.metadata_only,
-        )
+        items, self.version = await self.api.list_versioned(self.path, self.selection)
         self.lists += 1
         seen: dict[str, Body] = {}
         for body in items:
@@ -118,12 +111,10 @@ class Informer:
     async def _watch(self) -> None:
         events = self.api.watch(
             self.path,
+            self.selection,
             version=self.version,
-            label_selector=self.label_selector,
             timeout_seconds=WATCH_SECONDS,
             read_timeout=READ_TIMEOUT,
-            field_selector=self.field_selector,
-            metadata_only=self.metadata_only,
         )
         async with contextlib.aclosing(events):
             async for event in events:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from mediajobs.kube.port import mediajobs_path
+from mediajobs.kube.port import Selection, mediajobs_path
 from mediajobs.kube.watch import Informer
 from tests.builders import mediajob
 from tests.fakes.api import FakeApi
@@ -28,8 +28,7 @@ async def test_a_field_selected_metadata_only_informer_sees_objects_come_and_go(
         api,
         mediajobs_path(NS),
         lambda kind, obj: seen.append((kind, obj["metadata"]["name"], obj)),
-        field_selector="status.phase=Running",
-        metadata_only=True,
+        Selection(fields="status.phase=Running", metadata_only=True),
     )
     with api.user():
         await api.create(mediajobs_path(NS), mediajob("before").obj())
