@@ -2,7 +2,8 @@
 
 Per category: who runs, who waits in order (with position and reason), how
 many are delayed (backing off, suspended, waiting for a person), what finished
-lately; and the VRAM of each GPU pool. /stats and the metrics read it (so will
+lately; the VRAM of each GPU pool; per platform, since when a job has waited
+for a person to log in. /stats and the metrics read it (so will
 the web view and the kubectl plugin); nothing outside the reconciler reads its
 maps. Frozen dataclasses and tuples: a reader cannot change what it was given.
 """
