@@ -1,9 +1,10 @@
 """Run an Argo CD health.lua on an object with Debian's Lua interpreters.
 
-Argo CD (gopher-lua, a Lua 5.1) decodes the object from JSON, so every number
-reaches the script as a float: the object is written as a Lua table
-constructor with floats too, and a script that concatenates a number shows it
-here ("45.0") as it would not in Argo CD, failing its test.
+Argo CD runs a check from argocd-cm in gopher-lua, a Lua 5.1, with the base and
+table libraries only (run_health.lua sets up the same), and decodes the object
+from JSON: every number reaches the script as a double. Under lua5.1 numbers
+are doubles too; under lua5.4 whole numbers stay integers, so a number shows
+as "45" in both, as it does in gopher-lua.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def lua_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(float(value))
+        return repr(value)
     if isinstance(value, str):
         return lua_string(value)
     if isinstance(value, list):

@@ -1,4 +1,5 @@
--- Argo CD health of a HitlSession (operator/mediajobs/api/hitl.py). An open
+-- Argo CD health of a HitlSession (operator/mediajobs/api/hitl.py), written for
+-- Argo CD's gopher-lua with the base and table libraries only. An open
 -- session waits for a person, not for the cluster: Suspended, like a paused
 -- rollout, so a sync that waits for health does not time out as if stuck in
 -- Progressing, and the application shows that someone has to act.
@@ -16,7 +17,7 @@ if phase == nil or phase == "Pending" or phase == "InProgress" then
   local ask = spec.alertMessage or who()
   local progress = phase == "InProgress" and "login in progress: " or ""
   local jobs = #(s.waitingJobs or {})
-  local waiting = jobs > 0 and string.format(" (%d job(s) waiting)", jobs) or ""
+  local waiting = jobs > 0 and (" (" .. tostring(jobs) .. " job(s) waiting)") or ""
   local expires = s.expiresAt and ("; expires at " .. s.expiresAt) or ""
   hs.message = progress .. ask .. waiting .. expires
 elseif phase == "Resolved" then

@@ -1,7 +1,7 @@
 -- Argo CD health of a MediaJob, from the status the operator writes
--- (operator/mediajobs/api/mediajob.py). Argo CD runs gopher-lua (Lua 5.1)
--- and hands numbers over as floats: they are formatted with %d, never
--- concatenated, so they read the same there and in Lua 5.3+ ("45", not "45.0").
+-- (operator/mediajobs/api/mediajob.py). Argo CD runs a check from argocd-cm in
+-- gopher-lua (Lua 5.1) with the base and table libraries only: no string or
+-- math library, and no string methods.
 local hs = {}
 local s = obj.status or {}
 local phase = s.phase
@@ -30,7 +30,7 @@ elseif phase == nil or phase == "Pending" then
   hs.message = "waiting for the operator to queue it"
 elseif phase == "Queued" then
   hs.status = "Progressing"
-  local place = s.queuePosition and string.format(" at position %d", s.queuePosition) or ""
+  local place = s.queuePosition and (" at position " .. tostring(s.queuePosition)) or ""
   hs.message = "queued" .. place .. ": " .. (s.waitingReason or "waiting for admission")
 elseif phase == "Running" then
   hs.status = "Progressing"
@@ -38,7 +38,7 @@ elseif phase == "Running" then
     -- The attempt was admitted but its worker has not started (image pull, scheduling).
     hs.message = s.waitingReason .. ": " .. (s.message or "the worker has not started")
   elseif s.progress ~= nil then
-    hs.message = string.format("running: %d%% done", s.progress)
+    hs.message = "running: " .. tostring(s.progress) .. "% done"
   else
     hs.message = "running"
   end
