@@ -7,7 +7,9 @@ say() { printf '[install-deps] %s\n' "$*" >&2; }
 
 UV_VERSION=0.13.8
 # exiftool: tests read metadata back to prove strip_metadata removed it.
-DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates libimage-exiftool-perl)
+# lua5.1, lua5.4: tests run the Argo CD health checks (Argo CD's gopher-lua is a Lua 5.1).
+DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates libimage-exiftool-perl
+  lua5.1 lua5.4)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

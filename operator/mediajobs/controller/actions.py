@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job, suspend_patch
@@ -34,7 +33,8 @@ class Actions:
     clock: Clock
     observe_mediajob: Observe
     observe_job: Observe
-    transitioned: Callable[[Record, Phase, datetime], None]  # a phase change was written
+    # A phase change was written (the transition's phase is set).
+    transitioned: Callable[[Record, statuses.Transition, datetime], None]
     announce: Callable[[Coroutine[Any, Any, None]], None]  # posts an Event after the status
 
     async def write(self, record: Record, transition: statuses.Transition) -> None:
@@ -44,7 +44,7 @@ class Actions:
         self.observe_mediajob("MODIFIED", body)
         now = self.clock.now()
         if transition.phase is not None and transition.phase != record.phase:
-            self.transitioned(record, transition.phase, now)
+            self.transitioned(record, transition, now)
         if transition.event is not None:
             e = transition.event
             self.announce(

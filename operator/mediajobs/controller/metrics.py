@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from mediajobs.api.mediajob import Phase
 from mediajobs.controller.snapshot import QueueSnapshot
 from mediajobs.lifecycle.records import Record
+from mediajobs.lifecycle.statuses import Transition
 
 STATS_WAITING = 200  # waiting jobs listed in /stats, front of the queues first
 
@@ -29,6 +30,12 @@ class Metrics:
             registry=r,
         )
         self.pending = Gauge("media_jobs_pending", "MediaJobs waiting for admission.", registry=r)
+        self.waiting = Gauge(
+            "media_jobs_waiting",
+            "MediaJobs waiting for admission, per category (the queue depth).",
+            ["resourceCategory"],
+            registry=r,
+        )
         self.running = Gauge(
             "media_jobs_running",
             "Admitted, unfinished MediaJobs.",
@@ -39,6 +46,12 @@ class Metrics:
         self.vram_pool = Gauge(
             "media_vram_used_mb_by_pool",
             "VRAM held by running jobs per GPU pool.",
+            ["pool"],
+            registry=r,
+        )
+        self.vram_available_pool = Gauge(
+            "media_vram_available_mb_by_pool",
+            "VRAM of a GPU pool that no running job holds (MiB).",
             ["pool"],
             registry=r,
         )
@@ -53,6 +66,19 @@ class Metrics:
             "From start to the final phase, per operation.",
             ["type"],
             buckets=(1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600),
+            registry=r,
+        )
+        self.failures = Counter(
+            "media_job_failures_total",
+            "MediaJobs that ended Failed, per operation and reason (the Failed condition's).",
+            ["type", "reason"],
+            registry=r,
+        )
+        self.human_wait = Gauge(
+            "media_hitl_oldest_wait_seconds",
+            "How long the longest-waiting MediaJob of a platform has waited for a person "
+            "(WaitingForHuman: a login is needed).",
+            ["platform"],
             registry=r,
         )
         self.leader = Gauge(
@@ -71,19 +97,30 @@ class Metrics:
         self.pending.set(snapshot.waiting)
         for category, queue in snapshot.categories.items():
             self.running.labels(resourceCategory=category.value).set(len(queue.running))
+            self.waiting.labels(resourceCategory=category.value).set(len(queue.waiting))
         self.vram.set(sum(p.used_mib for p in snapshot.pools))
         for pool in snapshot.pools:
             self.vram_pool.labels(pool=pool.name).set(pool.used_mib)
+            self.vram_available_pool.labels(pool=pool.name).set(pool.available_mib)
+        self.human_wait.clear()  # a platform nobody waits on any more has no series
+        for platform, since in snapshot.waiting_for_human.items():
+            waited = (snapshot.taken_at - since).total_seconds()
+            self.human_wait.labels(platform=platform).set(max(waited, 0.0))
 
     def admitted(self, waited: float) -> None:
         self.admission_wait.observe(waited)
 
-    def transition(self, record: Record, phase: Phase, now: datetime) -> None:
-        """RECORD moved to PHASE: finished phases count in media_jobs_total{status}."""
-        if not phase.finished:
+    def transition(self, record: Record, transition: Transition, now: datetime) -> None:
+        """RECORD took TRANSITION: finished phases count in media_jobs_total{status},
+        failures in media_job_failures_total{reason} too."""
+        phase = transition.phase
+        if phase is None or not phase.finished:
             return
         op = record.spec.operation.value
         self.total.labels(type=op, status=phase.value).inc()
+        reason = transition.failed_reason
+        if reason is not None:
+            self.failures.labels(type=op, reason=reason).inc()
         if record.status.started_at is not None and phase == Phase.SUCCEEDED:
             self.duration.labels(type=op).observe((now - record.status.started_at).total_seconds())
 

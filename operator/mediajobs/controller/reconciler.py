@@ -338,10 +338,10 @@ class Reconciler:
         if not await self.actions.finish(record, job):
             self.effects.after(record.key, FINISH_LOOK_AGAIN)
 
-    def _transitioned(self, record: Record, phase: Phase, now: datetime) -> None:
-        self.metrics.transition(record, phase, now)
-        if phase.finished:
-            self.finishes.record(record, phase, now)
+    def _transitioned(self, record: Record, transition: statuses.Transition, now: datetime) -> None:
+        self.metrics.transition(record, transition, now)
+        if transition.phase is not None and transition.phase.finished:
+            self.finishes.record(record, transition.phase, now)
 
     # ---- admission --------------------------------------------------------------------
 

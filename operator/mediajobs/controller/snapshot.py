@@ -2,7 +2,8 @@
 
 Per category: who runs, who waits in order (with position and reason), how
 many are delayed (backing off, suspended, waiting for a person), what finished
-lately; and the VRAM of each GPU pool. /stats and the metrics read it (so will
+lately; the VRAM of each GPU pool; per platform, since when a job has waited
+for a person to log in. /stats and the metrics read it (so will
 the web view and the kubectl plugin); nothing outside the reconciler reads its
 maps. Frozen dataclasses and tuples: a reader cannot change what it was given.
 """
@@ -10,10 +11,12 @@ maps. Frozen dataclasses and tuples: a reader cannot change what it was given.
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from mediajobs.api.common import Category
+from mediajobs.api.conditions import ConditionType
 from mediajobs.api.mediajob import Phase
 from mediajobs.controller.ledger import Ledger
 from mediajobs.controller.queues import Queues
@@ -73,6 +76,8 @@ class QueueSnapshot:
     categories: dict[Category, CategoryQueue]
     pools: tuple[PoolUsage, ...]
     api_writes: int
+    # Per platform ("" for none): since when its longest-waiting MediaJob waits for a person.
+    waiting_for_human: Mapping[str, datetime]
 
     @property
     def waiting(self) -> int:
@@ -99,6 +104,15 @@ class Finishes:
             self.recent[category].appendleft(Finished(record.key, phase, at))
 
 
+def _waiting_for_human_since(record: Record) -> datetime | None:
+    """When RECORD began to wait for a person (its WaitingForHuman condition turned True)."""
+    if record.phase != Phase.WAITING_FOR_HUMAN:
+        return None
+    conditions = record.status.conditions or []
+    waiting = (c for c in conditions if c.type == ConditionType.WAITING_FOR_HUMAN)
+    return next((c.last_transition_time for c in waiting if c.status == "True"), None)
+
+
 def take(
     view: View,
     ledger: Ledger,
@@ -113,7 +127,12 @@ def take(
     records, waits = view.records, queues.waits
     waiting: dict[Category, list[Waiting]] = {c: [] for c in Category}
     delayed: Counter[Category] = Counter()
+    human: dict[str, datetime] = {}
     for key, record in records.items():
+        since = _waiting_for_human_since(record)
+        if since is not None:
+            platform = record.spec.platform or ""
+            human[platform] = min(since, human.get(platform, since))
         if record.placement is None:
             continue
         category = record.placement.category
@@ -141,4 +160,4 @@ def take(
     }
     used = ledger.vram_used(p.name for p in limits.pools)
     pools = tuple(PoolUsage(p.name, p.vram_mib, used.get(p.name, 0)) for p in limits.pools)
-    return QueueSnapshot(now, ready, categories, pools, api_writes)
+    return QueueSnapshot(now, ready, categories, pools, api_writes, human)

@@ -44,6 +44,14 @@ class Transition:
         return self.status.phase if "phase" in self.status.model_fields_set else None
 
     @property
+    def failed_reason(self) -> str | None:
+        """Why the job failed, when this transition fails it (its Failed condition's reason)."""
+        if self.phase != Phase.FAILED:
+            return None
+        failed = (c for c in self.status.conditions or [] if c.type == C.FAILED)
+        return next((c.reason for c in failed if c.status == "True"), None)
+
+    @property
     def fields(self) -> dict[str, Any]:
         """The status merge patch: the fields set, by wire name; null removes a field."""
         status, names = self.status, self.status.model_fields_set

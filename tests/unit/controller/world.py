@@ -121,12 +121,14 @@ class World:
 
     async def pod_says(self, mediajob: str, status: dict[str, Any]) -> None:
         """The pod of MEDIAJOB's newest Job (created by the Job controller, as its
-        template says) now has STATUS."""
+        template says, with the job-name label it adds) now has STATUS."""
         job = self.jobs_of(mediajob)[-1]
         name = job["metadata"]["name"] + "-pod"
         with self.api.user():
             if not any(p["metadata"]["name"] == name for p in self.api.items(pods_path(NS))):
-                labels = job["spec"]["template"]["metadata"]["labels"]
+                labels = job["spec"]["template"]["metadata"]["labels"] | {
+                    "job-name": job["metadata"]["name"]
+                }
                 await self.api.create(pods_path(NS), {"metadata": {"name": name, "labels": labels}})
             await self.api.merge_patch(pods_path(NS) + f"/{name}/status", {"status": status})
         await self.settle()
