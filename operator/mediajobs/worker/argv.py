@@ -399,14 +399,16 @@ def compile_concat(
     with_audio = any(s.probe.audio for s in sources) if sound is None else sound
     segments: list[Graph] = []
     total = 0.0
-    for source in sources:
+    for number, source in enumerate(sources):
         length = source.video.duration or source.probe.media_duration or 0.0
         total += length
         picture, audio = _open(source, **_decode_options(source, encoder))
         segments.append(_letterbox(picture, width, height, params.fps))
         if with_audio:
             if audio is None:
-                silence = f"anullsrc=r={AUDIO_RATE}:cl=stereo"
+                # named per segment: ffmpeg-python merges equal inputs (two silent inputs of
+                # one length would share one silence, which FFmpeg cannot feed twice)
+                silence = f"anullsrc@silence{number}=r={AUDIO_RATE}:cl=stereo"
                 audio = ffmpeg.input(silence, f="lavfi", t=f"{length:.3f}")["a"]
             segments.append(
                 audio.filter("aresample", AUDIO_RATE)
