@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from mediajobs.worker.gpu import Encoder
 from mediajobs.worker.inputs import media_file
 from mediajobs.worker.library.choose import Criteria, choose
 from mediajobs.worker.library.index import read_rows
-from mediajobs.worker.library.scan import playable
+from mediajobs.worker.library.scan import PROBES_AT_ONCE, playable
 from mediajobs.worker.operations import VIDEOS, Job, Write
 from mediajobs.worker.probe import file_url
 from mediajobs.worker.run import Report, run
@@ -90,16 +91,20 @@ def _share(report: Report, before: float, length: float, total: float) -> Report
     return scaled
 
 
+def _open_one(job: Job, path: str) -> Source:
+    """PATH through the door every input takes; a file changed since the scan is refused."""
+    try:
+        source = open_source(media_file(job.root, path), VIDEOS, "compilation", job.limit)
+        playable(source)
+    except WorkerError as err:
+        raise type(err)(f"library video {path}: {err} (scan it again)") from err
+    return source
+
+
 def _open(job: Job, paths: Sequence[str]) -> None:
-    """Each chosen file through the door every input takes; a changed one is refused."""
-    for path in paths:
-        try:
-            source = open_source(media_file(job.root, path), VIDEOS, "compilation", job.limit)
-            playable(source)
-        except WorkerError as err:
-            raise type(err)(f"library video {path}: {err} (scan it again)") from err
-        job.sources.append(source)
-        job.names.append(path)
+    with ThreadPoolExecutor(PROBES_AT_ONCE) as pool:
+        job.sources.extend(pool.map(lambda path: _open_one(job, path), paths))
+    job.names.extend(paths)
 
 
 def _joiner(job: Job, shape: p.CompileConcatParams, encoder: Encoder) -> Write:
