@@ -121,17 +121,28 @@ def assert_rows(
         assert got.size > 0
 
 
-def test_scan_indexes_exactly_the_videos_with_their_shape_and_faults(root: Path) -> None:
-    outcome = run(root, "scan", directory="lib")
+def test_scan_indexes_exactly_the_videos_with_their_shape_and_faults(
+    root: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "secret.mp4").write_bytes((root / "lib/long.mp4").read_bytes())
+    (root / "lib/bad/escape.mp4").symlink_to(tmp_path / "secret.mp4")
+    (root / "lib/portrait/again.mp4").symlink_to(root / "lib/portrait/vertical.mp4")
+    outcome = run(root, "scan", directory="./lib/")
     found = data(outcome)
     assert {k: found[k] for k in ("files", "new", "changed", "removed", "invalid", "probed")} == {
-        "files": 8, "new": 8, "changed": 0, "removed": 0, "invalid": 3, "probed": 8
+        "files": 10, "new": 10, "changed": 0, "removed": 0, "invalid": 4, "probed": 10
     }  # fmt: skip
     assert {f["path"] for f in found["invalidFiles"]} == {
-        p for p, w in EXPECTED.items() if isinstance(w, str)
+        "lib/bad/escape.mp4",
+        *(p for p, w in EXPECTED.items() if isinstance(w, str)),
     }
     rows = read_rows(root)
-    assert_rows(rows, EXPECTED)
+    assert_rows(
+        rows,
+        EXPECTED
+        | {"lib/bad/escape.mp4": "input path escapes the media volume"}
+        | {"lib/portrait/again.mp4": (240, 320, "portrait", True)},  # a link inside: followed
+    )
     stat = (root / "lib/long.mp4").stat()
     assert (rows["lib/long.mp4"].size, rows["lib/long.mp4"].mtime_ns) == (
         stat.st_size,

@@ -35,7 +35,7 @@ from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.errors import InvalidInput, WorkerError
 from mediajobs.worker.formats import FASTSTART_SUFFIXES, suffix
 from mediajobs.worker.gpu import Encoder
-from mediajobs.worker.inputs import media_file
+from mediajobs.worker.inputs import media_file, relative_path
 from mediajobs.worker.library.choose import Criteria, choose
 from mediajobs.worker.library.index import read_rows
 from mediajobs.worker.library.scan import PROBES_AT_ONCE, playable
@@ -135,8 +135,12 @@ def _joiner(job: Job, shape: p.CompileConcatParams, encoder: Encoder) -> Write:
 
 def compile_from_index(job: Job, params: p.CompileRandomParams | p.CompileMegaParams) -> JobResult:
     rows = read_rows(job.root).values()
+    directory = None if params.directory is None else relative_path(params.directory).as_posix()
     criteria = Criteria(
-        params.min_duration, params.max_duration, params.orientation, params.directory
+        params.min_duration,
+        params.max_duration,
+        params.orientation,
+        None if directory == "." else directory,
     )
     seed = params.seed if params.seed is not None else secrets.randbelow(SEED_BOUND)
     chosen = choose(rows, criteria, params.count, seed)

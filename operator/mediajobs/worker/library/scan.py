@@ -81,8 +81,8 @@ def row_of(rel: str, stat: os.stat_result, source: Source) -> Row:
     )
 
 
-def record(root: Path, rel: str, limit: int) -> Row:
-    """REL's row: probed through open_source, or invalid with the reason."""
+def record(root: Path, rel: str, limit: int) -> Row | None:
+    """REL's row: probed through open_source, or invalid with the reason; None once gone."""
     named = root / rel
     try:
         path = media_file(root, rel)  # a link leading out of the volume is refused here
@@ -92,7 +92,10 @@ def record(root: Path, rel: str, limit: int) -> Row:
         source = open_source(path, VIDEOS, "scan", limit)
         playable(source)
     except InvalidInput as err:
-        stat = named.lstat()
+        try:
+            stat = named.lstat()
+        except FileNotFoundError:
+            return None  # removed while the scan ran
         return Row(
             path=rel, size=stat.st_size, mtime_ns=stat.st_mtime_ns, valid=False, reason=str(err)
         )
@@ -140,12 +143,14 @@ def _rows(job: Job, paths: list[str], skip_existing: bool) -> tuple[list[Row], i
     known = read_rows(job.root)
     kept = {p: known[p] for p in paths if skip_existing and _unchanged(job.root, known.get(p))}
     todo = [p for p in paths if p not in kept]
-    fresh: dict[str, Row] = {}
+    fresh: dict[str, Row | None] = {}
     with ThreadPoolExecutor(PROBES_AT_ONCE) as pool:
-        for row in pool.map(lambda path: record(job.root, path, job.limit), todo):
-            fresh[row.path] = row
+        probed = pool.map(lambda path: record(job.root, path, job.limit), todo)
+        for path, row in zip(todo, probed, strict=True):
+            fresh[path] = row
             job.report((len(kept) + len(fresh)) * 100 // len(paths))
-    return [kept.get(p) or fresh[p] for p in paths], len(todo)
+    rows = [kept.get(p) or fresh.get(p) for p in paths]
+    return [row for row in rows if row is not None], len(todo)
 
 
 def scan_directory(job: Job, directory: str, skip_existing: bool) -> JobResult:
