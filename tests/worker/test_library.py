@@ -323,3 +323,20 @@ def test_compile_concat_gives_each_silent_input_its_own_silence(root: Path) -> N
     out = run(root, "compile_concat", *inputs, **SMALL).output()
     assert [a["channels"] for a in streams(out, "audio")] == [2]
     assert abs(float(ffprobe(out)["format"]["duration"]) - 5) < 0.3
+
+
+def test_each_chunk_must_fit_the_memory_budget(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(root, "scan", directory="lib")
+    limit = 120 * 1024 * 1024  # five 320x240 encodes' frames would not fit; two would
+
+    def compile_five() -> Outcome:
+        params = {"count": 5, "seed": 3, **SMALL}
+        task = task_for(root, "compile_mega", params=params, memoryLimitBytes=limit)
+        code, message = run_task({"MEDIAJOB_TASK": json.dumps(task)})
+        return Outcome(int(code), message, task, root)
+
+    refused = compile_five()
+    assert refused.code == ExitCode.INVALID
+    assert refused.error.startswith("input too large (320x240): needs about")
+    monkeypatch.setattr(compilation, "CHUNK_INPUTS", 2)
+    assert data(compile_five())["chunks"] == 3

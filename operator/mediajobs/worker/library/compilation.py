@@ -27,10 +27,11 @@ from typing import Any
 
 import ffmpeg
 
+from mediajobs.api.common import Operation
 from mediajobs.api.mediajob import JobResult
 from mediajobs.catalog import params as p
 from mediajobs.catalog.params import Orientation
-from mediajobs.worker import argv, formats
+from mediajobs.worker import argv, budget, formats
 from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.errors import InvalidInput, WorkerError
 from mediajobs.worker.formats import FASTSTART_SUFFIXES, suffix
@@ -149,6 +150,8 @@ def compile_from_index(job: Job, params: p.CompileRandomParams | p.CompileMegaPa
             f"no video in the library index matches ({criteria.describe()}): scan first"
         )
     _open(job, [row.path for row in chosen])
+    for chunk in chunks(job.sources):  # one FFmpeg decodes one chunk: each must fit the budget
+        budget.footprint(Operation.COMPILE_CONCAT, [s.probe for s in chunk], job.limit)
     encoder = job.encoder(params.crf)
     data: dict[str, Any] = encoder.data() | {
         "seed": seed,
