@@ -325,18 +325,19 @@ def test_compile_concat_gives_each_silent_input_its_own_silence(root: Path) -> N
     assert abs(float(ffprobe(out)["format"]["duration"]) - 5) < 0.3
 
 
-def test_each_chunk_must_fit_the_memory_budget(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunks_are_sized_to_the_memory_budget(root: Path) -> None:
     run(root, "scan", directory="lib")
-    limit = 120 * 1024 * 1024  # five 320x240 encodes' frames would not fit; two would
 
-    def compile_five() -> Outcome:
+    def compile_five(limit_mib: int) -> Outcome:
         params = {"count": 5, "seed": 3, **SMALL}
+        limit = limit_mib * 1024 * 1024
         task = task_for(root, "compile_mega", params=params, memoryLimitBytes=limit)
         code, message = run_task({"MEDIAJOB_TASK": json.dumps(task)})
         return Outcome(int(code), message, task, root)
 
-    refused = compile_five()
+    # the budget counts 150 frames of each 320x240 input (16.5 MiB) beside FFmpeg's 64 MiB:
+    # 100 MiB holds two inputs' frames (chunks of 2, 2, 1), 72 MiB not even one
+    assert data(compile_five(100))["chunks"] == 3
+    refused = compile_five(72)
     assert refused.code == ExitCode.INVALID
     assert refused.error.startswith("input too large (320x240): needs about")
-    monkeypatch.setattr(compilation, "CHUNK_INPUTS", 2)
-    assert data(compile_five())["chunks"] == 3

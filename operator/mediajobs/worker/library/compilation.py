@@ -6,7 +6,8 @@ the way every input is (:func:`~mediajobs.worker.sources.open_source`), so a
 file replaced since the scan is refused, not trusted.
 
 Joining is chunked, so memory and scratch stay bounded however many files
-are chosen: each chunk of at most :data:`CHUNK_INPUTS` files is normalised by
+are chosen: each chunk of at most :data:`CHUNK_INPUTS` files (fewer when
+their frames would not fit the decode budget: worker/budget.py) is normalised by
 the same command as ``compile_concat`` (one size and frame rate, 48 kHz
 stereo sound, silence for silent inputs) into an intermediate file in the
 scratch directory, with the encoder of the NVENC trial; then FFmpeg's concat
@@ -20,7 +21,7 @@ concat demuxer only ever reads the list and files the worker wrote itself
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from mediajobs.worker.probe import file_url
 from mediajobs.worker.run import Report, run
 from mediajobs.worker.sources import open_source
 
-CHUNK_INPUTS = 16  # inputs one FFmpeg process decodes: the memory bound (tests/worker)
+CHUNK_INPUTS = 16  # most inputs one FFmpeg process decodes: the memory bound (tests/worker)
 CHUNK_SUFFIX = ".mkv"  # intermediates: H.264 + AAC, no faststart rewrite needed
 JOINING_SHARE = 95  # progress percent reached when every chunk is encoded
 SEED_BOUND = 2**53
@@ -63,9 +64,32 @@ def settings(params: p.CompileRandomParams | p.CompileMegaParams) -> p.CompileCo
     )
 
 
-def chunks(sources: Sequence[Source]) -> list[Sequence[Source]]:
-    """SOURCES in runs of CHUNK_INPUTS, in order."""
-    return [sources[i : i + CHUNK_INPUTS] for i in range(0, len(sources), CHUNK_INPUTS)]
+def chunks(sources: Sequence[Source], fits: Callable[[list[Source]], bool]) -> list[list[Source]]:
+    """SOURCES in order, in runs of at most CHUNK_INPUTS that FITS the memory budget."""
+    runs: list[list[Source]] = []
+    current: list[Source] = []
+    for source in sources:
+        if current and (len(current) == CHUNK_INPUTS or not fits([*current, source])):
+            runs.append(current)
+            current = []
+        current.append(source)
+    return [*runs, current] if current else runs
+
+
+def _footprint(job: Job, chunk: list[Source]) -> None:
+    """Refuse a chunk whose decode would not fit the budget (as compile_concat's inputs)."""
+    budget.footprint(Operation.COMPILE_CONCAT, [s.probe for s in chunk], job.limit)
+
+
+def _fits(job: Job) -> Callable[[list[Source]], bool]:
+    def fits(chunk: list[Source]) -> bool:
+        try:
+            _footprint(job, chunk)
+        except InvalidInput:
+            return False
+        return True
+
+    return fits
 
 
 def concat_list(parts: Sequence[Path]) -> str:
@@ -108,10 +132,11 @@ def _open(job: Job, paths: Sequence[str]) -> None:
     job.names.extend(paths)
 
 
-def _joiner(job: Job, shape: p.CompileConcatParams, encoder: Encoder) -> Write:
-    """A WRITE joining job.sources: one command for one chunk, else chunks then a copy."""
+def _joiner(
+    job: Job, parts: list[list[Source]], shape: p.CompileConcatParams, encoder: Encoder
+) -> Write:
+    """A WRITE joining PARTS: one command for one chunk, else chunks then a copy."""
     sound = any(s.probe.audio for s in job.sources)
-    parts = chunks(job.sources)
 
     def write(temp: Path) -> float | None:
         if len(parts) == 1:
@@ -150,14 +175,15 @@ def compile_from_index(job: Job, params: p.CompileRandomParams | p.CompileMegaPa
             f"no video in the library index matches ({criteria.describe()}): scan first"
         )
     _open(job, [row.path for row in chosen])
-    for chunk in chunks(job.sources):  # one FFmpeg decodes one chunk: each must fit the budget
-        budget.footprint(Operation.COMPILE_CONCAT, [s.probe for s in chunk], job.limit)
+    parts = chunks(job.sources, _fits(job))
+    for chunk in parts:  # a chunk of one input over the budget is refused, naming its size
+        _footprint(job, chunk)
     encoder = job.encoder(params.crf)
     data: dict[str, Any] = encoder.data() | {
         "seed": seed,
         "matched": sum(criteria.matches(row) for row in rows),
-        "chunks": len(chunks(job.sources)),
+        "chunks": len(parts),
         "chosen": [row.path for row in chosen],
     }
-    write = _joiner(job, settings(params), encoder)
+    write = _joiner(job, parts, settings(params), encoder)
     return job.produce(formats.video_suffix(job.output_path), write, data)
