@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from mediajobs.api.common import Category
 from mediajobs.catalog import entry, parse_params
 from mediajobs.catalog.params import Orientation
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure
-from mediajobs.worker.library import index
+from mediajobs.worker.library import compilation, index
 from mediajobs.worker.library.choose import Criteria, choose
 from mediajobs.worker.library.diff import merge
 from mediajobs.worker.library.index import Row, Rows, parse, read_rows, render, update
@@ -181,3 +182,15 @@ def test_a_writer_whose_lock_was_taken_over_does_not_replace_the_index(tmp_path:
     with pytest.raises(TemporaryFailure, match="taken over"):
         update(tmp_path, steal)
     assert list(read_rows(tmp_path)) == ["a.mp4"]
+
+
+def test_chunks_keep_order_and_stop_at_the_cap_or_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compilation, "CHUNK_INPUTS", 4)
+    items: list[Any] = list(range(10))
+    assert compilation.chunks(items, lambda c: True) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert compilation.chunks(items, lambda c: sum(c) <= 9) == [
+        [0, 1, 2, 3], [4, 5], [6], [7], [8], [9]
+    ]  # fmt: skip
+    assert compilation.chunks([], lambda c: True) == []
