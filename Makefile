@@ -52,11 +52,13 @@ cluster-down:
 	python3 hack/cluster.py down
 
 # Figures and ratios measured in one run (not a timed test): the operator against
-# the local control plane, the worker against bare FFmpeg, the invisible watermark.
+# the local control plane, the worker against bare FFmpeg, the invisible watermark,
+# the media library (scan rate; compile_mega against one bare FFmpeg concat).
 bench: deps binaries
 	$(PY) -m bench.operator_bench
 	$(PY) bench/worker.py --runs 3
 	$(PY) bench/stego.py
+	$(PY) bench/library.py
 
 run: deps binaries
 	PATH="$(BIN_PATH):$$PATH" bash hack/run.sh

@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detect.add_argument(
         "--fan", action="append", default=[], help="a candidate fanId to match (repeatable)"
     )
+    _library_commands(commands)
     args, rest = parser.parse_known_args(argv)
     if args.command == "crds":
         for path in _write_crds(args.out):
@@ -80,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "detect-watermark":
         return _detect_watermark(args.path, args.creator, args.fan)
+    if args.command == "library":
+        return _library(args.directory)
     import asyncio  # noqa: PLC0415
 
     from mediajobs.config import load_config  # noqa: PLC0415
@@ -113,6 +116,30 @@ def _detect_watermark(path: Path, creator: str | None, fans: list[str]) -> int:
     match = next((fan for fan in fans if payload_for(creator, fan) == found), None)
     print(f"{path}: watermark id {found.hex()}" + (f" = fan {match}" if match else ""))
     return 0
+
+
+# ---------------------------------------------------------------- the media library
+
+
+def _library_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    library = commands.add_parser("library", help="the media library index (scan's)")
+    verbs = library.add_subparsers(dest="verb", required=True)
+    listing = verbs.add_parser("list", help="print the index's rows under DIR")
+    listing.add_argument("directory", type=Path, help="the media root or a directory in it")
+
+
+def _library(directory: Path) -> int:
+    """Print the rows under DIRECTORY; exit 1 when no index covers it."""
+    from mediajobs.worker.errors import WorkerError  # noqa: PLC0415 - the worker's modules
+    from mediajobs.worker.library.listing import find_root, list_directory  # noqa: PLC0415
+
+    try:
+        lines = list_directory(directory)
+    except WorkerError as err:
+        print(f"{directory}: {err}")
+        return 1
+    print("\n".join(lines))
+    return 0 if find_root(directory) is not None else 1
 
 
 def _env_path(name: str) -> Path | None:

@@ -74,6 +74,12 @@ class Operation(StrEnum):
     SCRAPE_POST_PERFORMANCE = "scrape_post_performance"
     PUBLISH_POST = "publish_post"
     CUSTOM = "custom"
+    # The media library (worker/library/): an index on the volume, moves, compilations.
+    SCAN = "scan"
+    PUBLIC_SCAN = "public_scan"
+    MOVE_TO_LIBRARY = "move_to_library"
+    COMPILE_RANDOM = "compile_random"
+    COMPILE_MEGA = "compile_mega"
 
 
 class Category(StrEnum):

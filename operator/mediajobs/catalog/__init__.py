@@ -1,8 +1,9 @@
 """The operation catalog: for each operation, its params, category and resources.
 
 The VRAM figures and categories follow the reference system's job-type table
-(seeds/003): reencode 4000 MiB, compile_quad 4000, scene detection 8000; the CPU
-operations need none.
+(seeds/003): reencode 4000 MiB, compile_quad 4000, scene detection 8000,
+compile_random 2000, compile_mega 6000; the CPU operations (scan, public_scan,
+move_to_library among them) need none.
 """
 
 from __future__ import annotations
@@ -211,6 +212,51 @@ CATALOG: Mapping[Operation, Entry] = _entries(
         "Run your own container (spec.container).",
         inputs=OPTIONAL_ONE,
         runner=Runner.CUSTOM,
+    ),
+    # The media library (worker/library/): the index on the volume, moves, compilations.
+    Entry(
+        Op.SCAN,
+        p.ScanParams,
+        CPU,
+        "Index a directory's videos (ffprobe each new or changed file).",
+        inputs=NONE,
+        memory="512Mi",
+    ),
+    Entry(
+        Op.PUBLIC_SCAN,
+        p.PublicScanParams,
+        CPU,
+        "Index the public gallery directory (public/).",
+        inputs=NONE,
+        memory="512Mi",
+    ),
+    Entry(
+        Op.MOVE_TO_LIBRARY,
+        p.MoveToLibraryParams,
+        CPU,
+        "Move a video into a library directory; never overwrites.",
+        cpu="500m",
+        memory="256Mi",
+    ),
+    Entry(
+        Op.COMPILE_RANDOM,
+        p.CompileRandomParams,
+        ENC,
+        "Join videos chosen from the library index by criteria and a seed.",
+        inputs=NONE,
+        vram_mib=2000,
+        cpu="2",
+        memory="2Gi",
+    ),
+    Entry(
+        Op.COMPILE_MEGA,
+        p.CompileMegaParams,
+        ENC,
+        "Join hundreds of videos from the library index, in chunks.",
+        inputs=NONE,
+        vram_mib=6000,
+        cpu="2",
+        memory="2Gi",
     ),
 )
 

@@ -381,26 +381,34 @@ def compile_quad(
 
 
 def compile_concat(
-    params: p.CompileConcatParams, sources: Sequence[Source], out: str, encoder: Encoder
+    params: p.CompileConcatParams,
+    sources: Sequence[Source],
+    out: str,
+    encoder: Encoder,
+    *,
+    sound: bool | None = None,
 ) -> Command:
     """Inputs one after another, each letterboxed to width x height at params.fps.
 
     Sound is resampled to 48 kHz stereo and padded or trimmed to its segment's
     length; an input without sound contributes silence, so picture and sound
-    stay in step. When no input has sound the output is picture only.
+    stay in step. When no input has sound the output is picture only, unless
+    SOUND says otherwise (a chunk of a longer compilation: every chunk alike).
     """
     width, height = even(params.width), even(params.height)
-    with_audio = any(s.probe.audio for s in sources)
+    with_audio = any(s.probe.audio for s in sources) if sound is None else sound
     segments: list[Graph] = []
     total = 0.0
-    for source in sources:
+    for number, source in enumerate(sources):
         length = source.video.duration or source.probe.media_duration or 0.0
         total += length
         picture, audio = _open(source, **_decode_options(source, encoder))
         segments.append(_letterbox(picture, width, height, params.fps))
         if with_audio:
             if audio is None:
-                silence = f"anullsrc=r={AUDIO_RATE}:cl=stereo"
+                # named per segment: ffmpeg-python merges equal inputs (two silent inputs of
+                # one length would share one silence, which FFmpeg cannot feed twice)
+                silence = f"anullsrc@silence{number}=r={AUDIO_RATE}:cl=stereo"
                 audio = ffmpeg.input(silence, f="lavfi", t=f"{length:.3f}")["a"]
             segments.append(
                 audio.filter("aresample", AUDIO_RATE)

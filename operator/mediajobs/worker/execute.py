@@ -21,9 +21,12 @@ from mediajobs.worker import budget, limits
 from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure, WorkerError, from_os_error
 from mediajobs.worker.inputs import media_file
+from mediajobs.worker.library.handlers import LIBRARY_HANDLERS
 from mediajobs.worker.operations import HANDLERS, PICTURES, Job
 from mediajobs.worker.run import Report
 from mediajobs.worker.sources import open_source
+
+_HANDLERS = HANDLERS | LIBRARY_HANDLERS
 
 # Told what the inputs will take before anything decodes them (the provisional
 # termination message), so a kill for memory still says what was being done.
@@ -107,7 +110,7 @@ def execute(task: Task, report: Report, note: NoteFootprint = lambda _: None) ->
         scratch = tempfile.TemporaryDirectory(prefix="mediajob-", dir=task.scratch_dir)
     except OSError as err:
         raise from_os_error(err, "creating the scratch directory") from err
-    handler, kinds = HANDLERS[task.operation]
+    handler, kinds = _HANDLERS[task.operation]
     limit = limits.memory_limit(task.memory_limit_bytes)
     with scratch:
         job = Job(task, root, Path(scratch.name), report, limit)

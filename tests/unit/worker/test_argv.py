@@ -214,15 +214,28 @@ def test_concat_normalises_size_rate_and_sound() -> None:
     params = p.CompileConcatParams(width=320, height=240, fps=24)
     cmd = argv.compile_concat(params, sources, "/o/c.mp4", X264)
     assert inputs(cmd) == [
-        "file:/media/in/a.mp4", "file:/media/in/b.mp4", "anullsrc=r=48000:cl=stereo"
+        "file:/media/in/a.mp4", "file:/media/in/b.mp4", "anullsrc@silence1=r=48000:cl=stereo"
     ]  # fmt: skip
-    lavfi = cmd.argv.index("anullsrc=r=48000:cl=stereo")
+    lavfi = cmd.argv.index("anullsrc@silence1=r=48000:cl=stereo")
     assert cmd.argv[lavfi - 5 : lavfi - 1] == ["-f", "lavfi", "-t", "3.000"]
     g = graph(cmd)
     assert g.count("pad=320:240") == 2 and g.count("fps=24") == 2
     assert g.count("aresample=48000") == 2 and g.count("atrim=end=") == 2
     assert "concat=a=1:n=2:v=1" in g
     assert cmd.duration == 5.0
+
+
+def test_concat_gives_silent_inputs_of_one_length_a_silence_each() -> None:
+    silent = video_probe(duration=2.0, audio=False)
+    sources = [source(silent, f"/media/in/{n}.mp4") for n in "ab"]
+    params = p.CompileConcatParams()
+    assert inputs(argv.compile_concat(params, sources, "/o/c.mp4", X264)) == [
+        "file:/media/in/a.mp4", "file:/media/in/b.mp4"
+    ]  # fmt: skip
+    cmd = argv.compile_concat(params, sources, "/o/c.mp4", X264, sound=True)
+    assert sorted(i for i in inputs(cmd) if i.startswith("anullsrc")) == [
+        "anullsrc@silence0=r=48000:cl=stereo", "anullsrc@silence1=r=48000:cl=stereo"
+    ]  # fmt: skip
     assert opt(cmd, "-c:a") == "aac"
 
 
