@@ -25,7 +25,7 @@ binaries:
 	@bash hack/build-binaries.sh
 
 crds: deps
-	$(VENV)/bin/mediajobs crds --out crds
+	$(VENV)/bin/mediajobs crds --out crds --chart-templates charts/mediajobs/templates
 
 lint: deps
 	$(VENV)/bin/ruff check operator tests hack bench
