@@ -11,9 +11,13 @@ import pytest
 import yaml
 
 from mediajobs.api.common import Category
+from mediajobs.api.mediajob import MediaJobSpec
 from mediajobs.config import OperatorConfig
+from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import job_labels
+from mediajobs.jobs.placement import placement_for
 from mediajobs.lifecycle.records import quota_from_body
+from tests.builders import mediajob
 from tests.chart.render import CASES, HACK, named, of_kind, render
 from tests.localcluster import REPO
 
@@ -131,6 +135,19 @@ def test_worker_pods_have_no_token_and_their_own_account(case: tuple[str, Any]) 
     assert sorted(a["metadata"]["namespace"] for a in accounts) == sorted(namespaces)
     assert all(a["automountServiceAccountToken"] is False for a in accounts)
     assert config.job_service_account == ("mediajobs-worker" if namespaces else None)
+    pod = _worker_pod(config)
+    assert pod["automountServiceAccountToken"] is False
+    assert pod.get("serviceAccountName") == config.job_service_account
+
+
+def _worker_pod(config: OperatorConfig) -> dict[str, Any]:
+    """The pod spec of a Job the operator builds with CONFIG."""
+    spec = MediaJobSpec.model_validate(mediajob("w").obj()["spec"])
+    job = build_job(
+        name="w", namespace="media", uid="u-1", spec=spec, attempt=1,
+        placement=placement_for(spec), config=config, pool=None,
+    )  # fmt: skip
+    return job["spec"]["template"]["spec"]  # type: ignore[no-any-return]
 
 
 def _images(node: Any) -> list[str]:
