@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,12 @@ from mediajobs.cli import chart_crd_template
 from tests.builders import mediajob
 from tests.chart.render import HACK, VALUES, render_text
 from tests.localcluster import REPO, WAIT_LONG, Kubectl, wait_for
+from tests.operator_harness import OperatorProcess
 
 CHART = REPO / "charts" / "mediajobs"
 RELEASE = "mediajobs"
 CRDS = ("crd/mediajobs.mediajobs.dev", "crd/hitlsessions.mediajobs.dev")
+StartOperator = Callable[..., OperatorProcess]
 
 
 @pytest.fixture
@@ -253,3 +256,42 @@ def test_kustomize_base_applies(kube: Kubectl, crds_restored: None) -> None:
             "-",
             stdin=yaml.safe_dump_all(kept),
         )
+
+
+def test_helm_test_check_applies_a_validate_job_and_waits(
+    kube: Kubectl, ns: Kubectl, start_operator: StartOperator, tmp_path: Path
+) -> None:
+    """The `helm test` pod's script, run here with the token of the hook's own account
+    (its Role, as the chart renders it) against the operator: KWOK runs the Job."""
+    tenant = str(ns.namespace)
+    hook = render_text(
+        None, f"--set=helmTest.namespace={tenant}", "--show-only=templates/tests/test-validate.yaml"
+    )
+    account = [o for o in yaml.safe_load_all(hook) if o and o["kind"] not in ("Pod", "ConfigMap")]
+    assert [o["kind"] for o in account] == ["ServiceAccount", "Role", "RoleBinding"]
+    ns.apply(yaml.safe_dump_all(account))
+    start_operator()
+    secrets = tmp_path / "account"
+    secrets.mkdir()
+    (secrets / "token").write_text(ns.run("create", "token", "mediajobs-test").stdout)
+    config = yaml.safe_load(kube.kubeconfig.read_text())["clusters"][0]["cluster"]
+    shutil.copy(config["certificate-authority"], secrets / "ca.crt")
+    host, port = config["server"].removeprefix("https://").rsplit(":", 1)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SERVICE_ACCOUNT_DIR": str(secrets),
+        "KUBERNETES_SERVICE_HOST": host,
+        "KUBERNETES_SERVICE_PORT": port,
+        "NAMESPACE": tenant,
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "TIMEOUT_SECONDS": str(WAIT_LONG),
+    }
+    script = CHART / "files" / "helm-test.py"
+    result = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=False,
+        timeout=WAIT_LONG + 30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Succeeded" in result.stdout
+    assert ns.items("mediajobs") == []  # it cleans up after itself
+    assert list((tmp_path / "media" / "helm-test").iterdir()) == []

@@ -16,8 +16,12 @@ import uuid
 import zlib
 from pathlib import Path
 
-ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-SERVER = "https://kubernetes.default.svc"
+# In a pod: the mounted token and the API server's address the kubelet puts in the env.
+ACCOUNT = Path(
+    os.environ.get("SERVICE_ACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
+)
+HOST = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+SERVER = f"https://{HOST}:{os.environ.get('KUBERNETES_SERVICE_PORT', '443')}"
 
 
 def png(width: int = 8, height: int = 8) -> bytes:
