@@ -29,8 +29,8 @@ crds: deps
 	$(VENV)/bin/mediajobs crds --out crds --chart-templates charts/mediajobs/templates
 
 manifests: deps binaries
-	$(PY) hack/chart.py manifests
-	$(PY) hack/chart.py docs
+	$(PY) hack/generate.py manifests
+	$(PY) hack/generate.py docs
 
 lint: deps
 	$(VENV)/bin/ruff check operator tests hack bench

@@ -1,4 +1,4 @@
-"""The chart rendered by `helm template` (hack/chart.py's), as objects."""
+"""The chart rendered by `helm template` (hack/generate.py's), as objects."""
 
 from __future__ import annotations
 
@@ -18,16 +18,16 @@ VALUES = Path(__file__).resolve().parent / "values"
 CASES = {"defaults": None} | {p.stem: p for p in sorted(VALUES.glob("*.yaml"))}
 
 
-def load_hack_chart() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hack_chart", REPO / "hack" / "chart.py")
+def load_hack_generate() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("hack_generate", REPO / "hack" / "generate.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["hack_chart"] = module
+    sys.modules["hack_generate"] = module
     spec.loader.exec_module(module)
     return module
 
 
-HACK = load_hack_chart()
+HACK = load_hack_generate()
 
 
 def render_text(values: Path | None = None, *args: str, tests: bool = True) -> str:

@@ -24,16 +24,26 @@ def test_chart_crd_templates_match_generation(tmp_path: Path) -> None:
 
 def test_manifests_match_the_chart() -> None:
     for path, text in HACK.manifests().items():
-        assert path.read_text() == text, f"{path} is stale: run `python3 hack/chart.py manifests`"
+        assert path.read_text() == text, (
+            f"{path} is stale: run `python3 hack/generate.py manifests`"
+        )
 
 
-def test_readme_values_reference_matches_the_schema() -> None:
+def test_readme_values_reference_and_operation_table_are_current() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
-    reference = HACK.values_reference(schema, HACK.chart_defaults())
     readme = (REPO / "README.md").read_text()
-    assert HACK.readme_with_reference(readme, reference) == readme, (
-        "README.md's values reference is stale: run `python3 hack/chart.py docs`"
+    assert HACK.readme_generated(readme, schema) == readme, (
+        "README.md's values reference or operation table is stale: "
+        "run `python3 hack/generate.py docs`"
     )
+
+
+def test_operation_table_names_every_operation_once() -> None:
+    table = HACK.operation_table()
+    assert table.count("| `validate` | cpu | 0 | 1 | — |") == 1
+    params = "`crf`, `targetBitrate`, `preset` medium, `audioBitrate` 128"
+    assert f"| `compress_video` | gpu_encode | 2000 | 1 | {params} |" in table
+    assert "`format` (required)" in table  # convert_image's
 
 
 def test_every_value_is_described() -> None:
