@@ -233,29 +233,29 @@ def test_rendered_chart_passes_a_server_dry_run(
     assert f"{policy} created (server dry run)" in result.stdout
 
 
-def test_kustomize_base_applies(kube: Kubectl, crds_restored: None) -> None:
-    base = REPO / "manifests" / "base"
+def test_kustomize_base_and_overlay_apply(kube: Kubectl, crds_restored: None) -> None:
+    base, overlay = REPO / "manifests" / "base", REPO / "manifests" / "overlays" / "example"
     try:
         result = kube.run("apply", "-k", str(base), check=False)
         assert result.returncode == 0, result.stderr
-        assert (
-            kube.in_namespace("mediajobs").get("deployment", "mediajobs")["spec"]["replicas"] == 2
-        )
+        operator = kube.in_namespace("mediajobs")
+        assert operator.get("deployment", "mediajobs")["spec"]["replicas"] == 2
         assert kube.get("clusterrole", "mediajobs")
+        result = kube.run("apply", "-k", str(overlay), check=False)
+        assert result.returncode == 0, result.stderr
+        config = yaml.safe_load(operator.get("configmap", "mediajobs")["data"]["config.yaml"])
+        assert [p["name"] for p in config["gpuPools"]] == ["default", "a100"]
+        quota = kube.in_namespace("media").get("resourcequota", "mediajobs-gpu-encode")
+        assert quota["spec"]["hard"]["pods"] == "1"
     finally:
-        # Everything the base made but the CRDs (the session's MediaJobs live in them).
-        built = kube.run("kustomize", str(base)).stdout
-        kept = [
-            o for o in yaml.safe_load_all(built) if o and o["kind"] != "CustomResourceDefinition"
-        ]
+        # Everything they made but the CRDs (the session's MediaJobs live in them).
+        built = kube.run("kustomize", str(overlay)).stdout
+        made = [o for o in yaml.safe_load_all(built) if o]
+        kept = [o for o in made if o["kind"] != "CustomResourceDefinition"]
         kube.run(
-            "delete",
-            "--ignore-not-found",
-            "--wait=false",
-            "-f",
-            "-",
+            "delete", "--ignore-not-found", "--wait=false", "-f", "-",
             stdin=yaml.safe_dump_all(kept),
-        )
+        )  # fmt: skip
 
 
 def test_helm_test_check_applies_a_validate_job_and_waits(
