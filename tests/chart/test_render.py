@@ -298,7 +298,7 @@ def test_quotas_per_namespace_and_category() -> None:
         for q in quotas
         if q["metadata"]["name"] == "mediajobs-count"
     }
-    assert counts == {"studio-a": "1000", "studio-b": "50"}
+    assert counts == {"studio-b": "50"}  # studio-a: none, the default
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
