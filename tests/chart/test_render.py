@@ -396,3 +396,12 @@ def test_values_outside_the_schema_are_refused(tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError) as err:
         render(bad)
     assert "gpuPool" in err.value.stderr
+
+
+def test_replicas_without_leader_election_are_refused() -> None:
+    with pytest.raises(subprocess.CalledProcessError) as err:
+        render(None, "--set=operator.leaderElection.enabled=false")
+    assert "needs operator.leaderElection.enabled" in err.value.stderr
+    alone = render(None, "--set=operator.leaderElection.enabled=false,operator.replicas=1")
+    assert _config(alone).leader_election.enabled is False
+    assert not [r for r in of_kind(alone, "Role") if "leader-election" in r["metadata"]["name"]]
