@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mediajobs.api.common import Category, Operation
 from mediajobs.cli import main
 from tests.chart.render import HACK
 from tests.localcluster import REPO
@@ -60,3 +61,13 @@ def test_every_value_is_described() -> None:
 
     schema = json.loads((CHART / "values.schema.json").read_text())
     assert undescribed(schema, "") == []
+
+
+def test_schema_names_the_catalog_operations_and_categories() -> None:
+    """Tier operations and category keys are checked by the schema against these lists."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    tiers = schema["properties"]["tiers"]["properties"]["tiers"]["additionalProperties"]
+    assert tiers["items"]["enum"] == [o.value for o in Operation]
+    limits = schema["properties"]["config"]["properties"]["limits"]["properties"]
+    quotas = schema["properties"]["namespaceDefaults"]["properties"]["quotas"]["properties"]
+    assert list(limits) == list(quotas) == [c.value for c in Category]
