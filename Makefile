@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 BIN_PATH = $(shell python3 hack/cluster.py bin-path)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help deps binaries crds lint unit worker integration test bench run cluster-up cluster-down
+.PHONY: help deps binaries crds manifests lint unit worker integration test bench run cluster-up cluster-down
 
 help:
 	@echo "make run           start the local cluster, install the CRDs, apply the examples"
 	@echo "make test          lint + unit + integration tests (real local control plane)"
 	@echo "make bench         performance figures (operator, worker, watermark)"
-	@echo "make crds          regenerate crds/ from the pydantic models"
+	@echo "make crds          regenerate crds/ (and the chart's CRD templates) from the pydantic models"
+	@echo "make manifests     regenerate manifests/base, the example overlay and README's values reference from the chart"
 	@echo "make cluster-up    start the local cluster (hack/cluster.py)"
 	@echo "make cluster-down  stop it"
 
@@ -25,7 +26,11 @@ binaries:
 	@bash hack/build-binaries.sh
 
 crds: deps
-	$(VENV)/bin/mediajobs crds --out crds
+	$(VENV)/bin/mediajobs crds --out crds --chart-templates charts/mediajobs/templates
+
+manifests: deps binaries
+	$(PY) hack/generate.py manifests
+	$(PY) hack/generate.py docs
 
 lint: deps
 	$(VENV)/bin/ruff check operator tests hack bench

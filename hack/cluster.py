@@ -228,6 +228,10 @@ class Cluster:
                 "--kube-api-burst=1000",
                 "--concurrent-job-syncs=20",
                 "--concurrent-gc-syncs=20",
+                # A quota made before the quota controller saw its CRD (it looks every
+                # 30 s) is counted at the next full resync; the default 5 min would keep
+                # a count/mediajobs.mediajobs.dev quota refusing everything that long.
+                "--resource-quota-sync-period=10s",
                 "--v=0",
             ]
         if name == "kube-scheduler":
