@@ -62,6 +62,10 @@ def test_schema_is_structural(crd: dict[str, Any]) -> None:
         for bound in ("exclusiveMinimum", "exclusiveMaximum"):
             if bound in node:
                 assert node[bound] is True, f"{bound} must be boolean in OpenAPI v3.0 at {path}"
+        for bound in ("minimum", "maximum"):  # a bool is an int to Python: not to the API
+            if bound in node:
+                value = node[bound]
+                assert isinstance(value, int | float) and not isinstance(value, bool), path
 
 
 def test_int_or_string_keeps_the_string_bound_and_its_rule() -> None:

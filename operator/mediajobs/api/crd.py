@@ -107,8 +107,9 @@ class _Converter:
             # False: a structural schema prunes unknown fields anyway, and
             # kubectl's strict field validation rejects them by name.
             return {key: self.convert(value)} if isinstance(value, dict) else {}
-        if key in ("exclusiveMinimum", "exclusiveMaximum"):
-            # JSON Schema's numeric bound is OpenAPI v3.0's bound plus a boolean.
+        if key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
+            # JSON Schema's numeric bound is OpenAPI v3.0's bound plus a boolean (already
+            # the boolean: a param two operations share is converted once per operation).
             bound = "minimum" if key == "exclusiveMinimum" else "maximum"
             return {bound: value, key: True}
         # A copy: one model inlined at two places must not share nodes (YAML would alias them).
