@@ -74,6 +74,12 @@ class Operation(StrEnum):
     SCRAPE_POST_PERFORMANCE = "scrape_post_performance"
     PUBLISH_POST = "publish_post"
     CUSTOM = "custom"
+    # The smart operations: highlights without a model, vertical reframing.
+    SCENE_EXTRACT = "scene_extract"
+    HIGHLIGHT_GENERATE = "highlight_generate"
+    CLIP_GENERATE = "clip_generate"
+    DIGEST_GENERATE = "digest_generate"
+    AUTO_REFRAME = "auto_reframe"
 
 
 class Category(StrEnum):
