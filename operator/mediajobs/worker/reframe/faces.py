@@ -92,6 +92,7 @@ def detect(source: Source, report: Report, expected: int) -> list[list[Box]]:
         hits = cascade.detectMultiScale(
             grey, scaleFactor=1.1, minNeighbors=NEIGHBOURS, minSize=(MIN_FACE, MIN_FACE)
         )
-        found.append([tuple(float(v) * frames.scale for v in hit) for hit in hits])  # type: ignore[misc]
+        scale = frames.scale
+        found.append([(x * scale, y * scale, w * scale, h * scale) for x, y, w, h in hits])
         report(min(100, 100 * len(found) // max(1, expected)))
     return found

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MEDIAN_SAMPLES = 5  # a face missed or misplaced in up to two samples running is outvoted
-SMOOTH_S = 1.0
+SMOOTH_S = 2.0
 
 Box = tuple[float, float, float, float]  # left, top, width, height, in the picture's pixels
 
