@@ -9,6 +9,7 @@ score, so a person can see why it was chosen.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,16 +19,19 @@ from mediajobs.catalog import params as p
 from mediajobs.worker import argv, formats
 from mediajobs.worker.analysis import parse_scenes
 from mediajobs.worker.argv import Source
+from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.gpu import Encoder
 from mediajobs.worker.highlights import render
 from mediajobs.worker.highlights import windows as w
 from mediajobs.worker.highlights.measure import measure
 from mediajobs.worker.run import Report, run
+from mediajobs.worker.sources import open_source
 
 if TYPE_CHECKING:  # operations registers these handlers: no import back at run time
     from mediajobs.worker.operations import Job
 
+VIDEOS = frozenset({Kind.VIDEO})
 MAX_SCENES = 500  # scene_extract's files at most: more is a flicker, not scenes
 
 
@@ -49,16 +53,21 @@ def _data(encoder: Encoder, chosen: Sequence[w.Window], **more: float) -> dict[s
 def _one_file(
     job: Job, params: p.JoinedParams, source: Source, chosen: list[w.Window]
 ) -> JobResult:
-    """CHOSEN joined with crossfades into the job's one output."""
+    """CHOSEN joined with crossfades into the job's one output (render.py says how)."""
     encoder = job.encoder(params.crf)
     settings = (params.preset, params.crf)
-    job.report = _share(job.report, 50, 50)
+    fade, report = params.crossfade, job.report
+    fades = []
+    for k, (before, after) in enumerate(itertools.pairwise(chosen)):
+        path = job.scratch / f"crossfade-{k}{render.FADE_SUFFIX}"
+        run(render.crossfade(source, before, after, fade, str(path)))
+        fades.append(open_source(path, VIDEOS, "a crossfade", job.limit))
+        report(50 + 10 * (k + 1) // len(chosen))
+    job.report = _share(report, 60, 40)
     write = job.ffmpeg(
-        lambda out: render.join(
-            source, chosen, out, encoder, fade=params.crossfade, settings=settings
-        )
+        lambda out: render.join(source, chosen, fades, out, encoder, fade=fade, settings=settings)
     )
-    data = _data(encoder, chosen, length=round(w.joined_length(chosen, params.crossfade), 3))
+    data = _data(encoder, chosen, length=round(w.joined_length(chosen, fade), 3))
     return job.produce(formats.video_suffix(job.output_path), write, data)
 
 

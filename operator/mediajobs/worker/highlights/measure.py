@@ -35,7 +35,8 @@ def analysis(source: Source, printed: dict[str, Path]) -> Command:
     """The pass over SOURCE printing each key to its file in PRINTED."""
     picture, sound = open_input(source)
     measured = (
-        picture.filter("fps", ANALYSIS_FPS)
+        picture.filter("setpts", "PTS-STARTPTS")  # times from zero, as -ss counts them
+        .filter("fps", ANALYSIS_FPS)
         .filter("scale", ANALYSIS_WIDTH, -2)
         .filter("select", "gte(scene,0)")  # every frame passes; the score is computed
         .filter("metadata", mode="print", key=SCENE, file=str(printed[SCENE]))
@@ -44,8 +45,10 @@ def analysis(source: Source, printed: dict[str, Path]) -> Command:
     )
     outputs = [measured]
     if sound is not None:
-        loudness = sound.filter("ebur128", metadata=1).filter(
-            "ametadata", mode="print", key=LOUDNESS, file=str(printed[LOUDNESS])
+        loudness = (
+            sound.filter("asetpts", "PTS-STARTPTS")
+            .filter("ebur128", metadata=1)
+            .filter("ametadata", mode="print", key=LOUDNESS, file=str(printed[LOUDNESS]))
         )
         outputs.append(loudness)
     return command(ffmpeg.output(*outputs, "-", f="null"), source.probe.media_duration)
