@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mediajobs.worker.highlights import render
 from mediajobs.worker.highlights import windows as w
 from mediajobs.worker.highlights.windows import Measures, Window
 
@@ -97,3 +98,11 @@ def test_scenes_ignore_cuts_too_close_together() -> None:
     assert w.scenes([2.0, 2.4, 4.0], 6.0, 1.0) == [(0, 2.0), (2.0, 4.0), (4.0, 6.0)]
     assert w.scenes([0.2, 5.7], 6.0, 1.0) == [(0, 6.0)]  # too near either end
     assert w.scenes([], 6.0, 1.0) == [(0, 6.0)]
+
+
+def test_bodies_leave_the_crossfaded_ends_out() -> None:
+    windows = [Window(10, 14), Window(20, 24), Window(30, 34)]
+    parts = [(b.start, b.end) for b in render.bodies(windows, 0.5)]
+    assert parts == [(0, 3.5), (10.5, 13.5), (20.5, 24)]  # from the first window's start
+    lengths = sum(b.end - b.start for b in render.bodies(windows, 0.5))
+    assert lengths + 2 * 0.5 == pytest.approx(w.joined_length(windows, 0.5))  # + the crossfades
