@@ -178,3 +178,38 @@ def test_auto_reframe_without_faces_is_a_centre_crop(work: Work, smart: Path) ->
     video = streams(outcome.output(), "video")[0]
     assert (video["width"], video["height"]) == (200, 200)
     assert [a["codec_name"] for a in streams(outcome.output(), "audio")] == ["aac"]
+
+
+@pytest.mark.parametrize(
+    "source", ["in/silent.mp4", "in/rotated.mp4", "in/vfr.mp4", "in/clip.webm"]
+)
+def test_short_silent_rotated_and_odd_inputs(work: Work, source: str) -> None:
+    """Shorter than one window, no sound, a display matrix, a variable rate, Matroska."""
+    highlight = work("highlight_generate", source, params={"preset": "ultrafast"})
+    (window,) = (highlight.result.data or {})["windows"]
+    assert window["start"] == 0
+    assert abs(duration(highlight.output()) - window["end"]) < 0.15
+    reframed = work("auto_reframe", source, params={"preset": "ultrafast"})
+    video = streams(reframed.output(), "video")[0]
+    # 9:16 of the picture as displayed: 320 lines when upright, 240 otherwise
+    assert (video["width"], video["height"]) == ((180, 320) if "rotated" in source else (134, 240))
+
+
+SMART = ["scene_extract", "highlight_generate", "clip_generate", "digest_generate", "auto_reframe"]
+
+
+@pytest.mark.parametrize("operation", SMART)
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("in/photo.jpg", "input is an image, not a video"),
+        ("in/notmedia.mp4", "not a"),
+        ("in/truncated.mov", "truncated or corrupt"),
+    ],
+)
+def test_bad_inputs_are_refused_with_exit_2(
+    work: Work, operation: str, source: str, reason: str
+) -> None:
+    outcome = work(operation, source)
+    assert outcome.code == 2
+    assert reason in outcome.error
