@@ -100,7 +100,7 @@ def test_digest_of_a_video_shorter_than_the_target_is_refused(work: Work, smart:
 
 def test_scene_extract_splits_at_the_cuts(work: Work, smart: Path) -> None:
     outcome = work("scene_extract", "in/scenes.mp4", params={"preset": "ultrafast"})
-    scenes = (outcome.result.data or {})["windows"]
+    scenes = (outcome.result.data or {})["scenes"]
     assert len(scenes) == len(outcome.result.outputs) == 3
     starts = [s["start"] for s in scenes]
     assert starts[0] == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,6 @@ from mediajobs.worker.analysis import parse_scenes
 from mediajobs.worker.argv import Source
 from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput
-from mediajobs.worker.gpu import Encoder
 from mediajobs.worker.highlights import render
 from mediajobs.worker.highlights import windows as w
 from mediajobs.worker.highlights.measure import measure
@@ -46,10 +44,6 @@ def _candidates(job: Job, source: Source, params: p.WindowParams, length: float)
     return w.scored(w.candidates(measures, duration, length, params.threshold))
 
 
-def _data(encoder: Encoder, chosen: Sequence[w.Window], **more: float) -> dict[str, Any]:
-    return encoder.data() | more | {"windows": [c.data() for c in chosen]}
-
-
 def _one_file(
     job: Job, params: p.JoinedParams, source: Source, chosen: list[w.Window]
 ) -> JobResult:
@@ -67,12 +61,19 @@ def _one_file(
     write = job.ffmpeg(
         lambda out: render.join(source, chosen, fades, out, encoder, fade=fade, settings=settings)
     )
-    data = _data(encoder, chosen, length=round(w.joined_length(chosen, fade), 3))
+    data = encoder.data() | {
+        "length": round(w.joined_length(chosen, fade), 3),
+        "windows": [c.data() for c in chosen],
+    }
     return job.produce(formats.video_suffix(job.output_path), write, data)
 
 
 def _many_files(
-    job: Job, params: p.WindowParams | p.SceneExtractParams, source: Source, chosen: list[w.Window]
+    job: Job,
+    params: p.WindowParams | p.SceneExtractParams,
+    source: Source,
+    chosen: list[w.Window],
+    data: dict[str, Any],
 ) -> JobResult:
     """Each of CHOSEN cut into a file of its own, numbered in the video's order."""
     if job.output_path is not None:
@@ -86,7 +87,7 @@ def _many_files(
             functools.partial(render.cut, source, window, encoder=encoder, settings=settings)
         )
         outputs.extend(job.produce(f"-{number:03d}.mp4", write).outputs)
-    return JobResult(outputs=outputs, data=_data(encoder, chosen))
+    return JobResult(outputs=outputs, data=encoder.data() | data)
 
 
 def highlight_generate(job: Job, source: Source, params: p.HighlightGenerateParams) -> JobResult:
@@ -99,7 +100,8 @@ def highlight_generate(job: Job, source: Source, params: p.HighlightGeneratePara
 def clip_generate(job: Job, source: Source, params: p.ClipGenerateParams) -> JobResult:
     length = min(params.clip_length, params.target_length)
     count = max(1, int(params.target_length // length))
-    return _many_files(job, params, source, w.best(_candidates(job, source, params, length), count))
+    chosen = w.best(_candidates(job, source, params, length), count)
+    return _many_files(job, params, source, chosen, {"windows": [c.data() for c in chosen]})
 
 
 def digest_generate(job: Job, source: Source, params: p.DigestGenerateParams) -> JobResult:
@@ -126,8 +128,11 @@ def scene_extract(job: Job, source: Source, params: p.SceneExtractParams) -> Job
         raise InvalidInput(
             f"{len(spans)} scenes, more than {MAX_SCENES}: raise threshold or minLength"
         )
-    chosen = [w.Window(start, end, cuts=1) for start, end in spans]
-    return _many_files(job, params, source, chosen)
+    chosen = [w.Window(start, end) for start, end in spans]
+    scenes = [{"start": round(c.start, 3), "end": round(c.end, 3)} for c in chosen]
+    return _many_files(
+        job, params, source, chosen, {"threshold": params.threshold, "scenes": scenes}
+    )
 
 
 def _text(path: Path) -> str:
