@@ -65,7 +65,7 @@ async def throughput(b: Bench) -> None:
         await w.until(f"{n} Jobs", added.event, 60 + n / 20, op)
         cpu = op.cpu() - cpu_before
         await w.until(f"{n} MediaJobs Running", running.event, 60 + n / 20, op)
-        written = await op.settled_writes(30) - writes_before
+        written = await op.settled_writes(60 + n / 20) - writes_before  # Events trail it
 
     first = min(c.sent for c in created)
     last_create = max(c.done for c in created)

@@ -80,6 +80,12 @@ class Operation(StrEnum):
     MOVE_TO_LIBRARY = "move_to_library"
     COMPILE_RANDOM = "compile_random"
     COMPILE_MEGA = "compile_mega"
+    # The smart operations: highlights without a model, vertical reframing.
+    SCENE_EXTRACT = "scene_extract"
+    HIGHLIGHT_GENERATE = "highlight_generate"
+    CLIP_GENERATE = "clip_generate"
+    DIGEST_GENERATE = "digest_generate"
+    AUTO_REFRAME = "auto_reframe"
 
 
 class Category(StrEnum):

@@ -258,6 +258,52 @@ CATALOG: Mapping[Operation, Entry] = _entries(
         cpu="2",
         memory="2Gi",
     ),
+    # The smart operations (the reference's planned GPU-AI types, run here without a model).
+    Entry(
+        Op.SCENE_EXTRACT,
+        p.SceneExtractParams,
+        AI,
+        "Split a video at its scene changes, one file per scene.",
+        vram_mib=8000,
+        cpu="2",
+        memory="2Gi",
+    ),
+    Entry(
+        Op.HIGHLIGHT_GENERATE,
+        p.HighlightGenerateParams,
+        AI,
+        "Join the liveliest windows (cuts, motion, loudness), crossfaded.",
+        vram_mib=8000,
+        cpu="2",
+        memory="2Gi",
+    ),
+    Entry(
+        Op.CLIP_GENERATE,
+        p.ClipGenerateParams,
+        AI,
+        "Cut the liveliest windows into separate clips.",
+        vram_mib=6000,
+        cpu="2",
+        memory="2Gi",
+    ),
+    Entry(
+        Op.DIGEST_GENERATE,
+        p.DigestGenerateParams,
+        AI,
+        "A fixed-length digest: the best window of each part, crossfaded.",
+        vram_mib=8000,
+        cpu="2",
+        memory="2Gi",
+    ),
+    Entry(
+        Op.AUTO_REFRAME,
+        p.AutoReframeParams,
+        ENC,
+        "A vertical (or any aspect) cut that follows the faces.",
+        vram_mib=2000,
+        cpu="2",
+        memory="2Gi",
+    ),
 )
 
 # Operations that act for a creator on a platform need both named.

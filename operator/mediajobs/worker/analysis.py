@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,19 +17,31 @@ class Scene:
 
 
 def parse_scenes(text: str) -> list[Scene]:
-    """The metadata filter's print-out: a ``frame:N pts:P pts_time:T`` line, then its key."""
-    scenes: list[Scene] = []
+    """scene_detect's print-out of the frames over its threshold."""
+    return [
+        Scene(round(at, 3), round(score, 4))
+        for at, score in parse_metadata(text.splitlines(), "lavfi.scene_score")
+    ]
+
+
+def parse_metadata(lines: Iterable[str], key: str) -> list[tuple[float, float]]:
+    """The (a)metadata filter's print-out of KEY: (time, value) for each frame.
+
+    Each frame is a ``frame:N pts:P pts_time:T`` line, then its ``KEY=value``.
+    """
+    samples: list[tuple[float, float]] = []
     at: float | None = None
-    for line in text.splitlines():
+    prefix = key + "="
+    for line in lines:
         if line.startswith("frame:"):
             fields = dict(part.split(":", 1) for part in line.split() if ":" in part)
             at = _finite(fields.get("pts_time"))
-        elif line.startswith("lavfi.scene_score=") and at is not None:
-            score = _finite(line.partition("=")[2])
-            if score is not None:
-                scenes.append(Scene(round(at, 3), round(score, 4)))
+        elif line.startswith(prefix) and at is not None:
+            value = _finite(line[len(prefix) :])
+            if value is not None:
+                samples.append((at, value))
             at = None
-    return scenes
+    return samples
 
 
 def _finite(text: str | None) -> float | None:

@@ -608,3 +608,29 @@ def encode_frames(
         audio_args={"c:a": "copy"},
         duration=source.probe.media_duration,
     )
+
+
+# ---------------------------------------------------------------- pieces for builders elsewhere
+
+
+def open_input(
+    source: Source, encoder: Encoder | None = None, **options: object
+) -> tuple[Graph, Graph | None]:
+    """SOURCE's picture and first sound stream, opened pinned (decoded by ENCODER's GPU)."""
+    decode = _decode_options(source, encoder) if encoder is not None else {}
+    return _open(source, **decode, **options)
+
+
+def h264_movie(
+    picture: Graph,
+    audio: Graph | None,
+    out: str,
+    encoder: Encoder,
+    *,
+    settings: tuple[p.Preset, int | None],
+    duration: float | None,
+) -> Command:
+    """Picture (H.264 by ENCODER at SETTINGS' preset and CRF) and sound (AAC) into OUT."""
+    preset, crf = settings
+    video_args = encoder.video_args(preset, crf)
+    return _movie(picture, audio, out, video_args=video_args, audio_args=_aac(), duration=duration)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from mediajobs.api.common import Operation
 from mediajobs.api.task import Footprint
+from mediajobs.catalog.params import MAX_WINDOWS
 from mediajobs.worker.errors import InvalidInput, frame_too_large
 from mediajobs.worker.headers import Still
 from mediajobs.worker.limits import BASELINE_BYTES, WORST_BYTES_PER_PIXEL, MiB, max_pixels
@@ -89,9 +90,25 @@ def _frame_bytes(stream: Stream) -> float:
     return (stream.width or 0) * (stream.height or 0) * bytes_per_pixel(stream.pix_fmt)
 
 
+# The smart operations: each encodes H.264 from one input; a join (highlight, digest) also
+# opens each crossfade file (highlights/render.py), one decoder thread each. Measured at
+# 1080p: 537 MB peak for 2 windows, 940 MB for 30, i.e. about 5 frames per crossfade input
+# (bench/highlights.py measures it again).
+WINDOW_FRAMES = 8
+_SMART_FRAMES: dict[Operation, int] = {
+    Operation.SCENE_EXTRACT: H264_FRAMES,  # one scene at a time
+    Operation.CLIP_GENERATE: H264_FRAMES,
+    Operation.HIGHLIGHT_GENERATE: H264_FRAMES + MAX_WINDOWS * WINDOW_FRAMES,
+    Operation.DIGEST_GENERATE: H264_FRAMES + MAX_WINDOWS * WINDOW_FRAMES,
+    Operation.AUTO_REFRAME: H264_FRAMES,  # the sampling pass before it holds fewer
+}
+
+
 def _frames_held(operation: Operation, still: bool) -> int:
     if still:
         return STILL_FRAMES
+    if operation in _SMART_FRAMES:
+        return _SMART_FRAMES[operation]
     if operation in _ENCODES:
         return H264_FRAMES
     if operation is Operation.STRIP_METADATA:

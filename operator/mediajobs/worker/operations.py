@@ -26,7 +26,9 @@ from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.gpu import LIBX264, Encoder, choose_encoder, nvenc_trial
+from mediajobs.worker.highlights import handlers as highlights
 from mediajobs.worker.outputs import describe, final_path, output_relpath, safe_stem, staged
+from mediajobs.worker.reframe.handler import auto_reframe
 from mediajobs.worker.run import Report, run
 from mediajobs.worker.sources import probe_output
 
@@ -320,4 +322,21 @@ HANDLERS: dict[Operation, tuple[Handler, frozenset[Kind]]] = {
     Op.COMPILE_QUAD: (_h264(_videos, argv.compile_quad, sound=False), VIDEOS),
     Op.SCENE_DETECT: (_scene_detect, VIDEOS),
     Op.VALIDATE: (_validate, PICTURES),
+}
+
+
+# ---------------------------------------------------------------- the smart operations
+
+
+def _on_video(handler: Callable[[Job, Source, Any], JobResult]) -> Handler:
+    """The handler of an operation in its own module, given the job's checked video."""
+    return lambda job, params: handler(job, _video(job.source), params)
+
+
+HANDLERS |= {
+    Op.SCENE_EXTRACT: (_on_video(highlights.scene_extract), VIDEOS),
+    Op.HIGHLIGHT_GENERATE: (_on_video(highlights.highlight_generate), VIDEOS),
+    Op.CLIP_GENERATE: (_on_video(highlights.clip_generate), VIDEOS),
+    Op.DIGEST_GENERATE: (_on_video(highlights.digest_generate), VIDEOS),
+    Op.AUTO_REFRAME: (_on_video(auto_reframe), VIDEOS),
 }
