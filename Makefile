@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 BIN_PATH = $(shell python3 hack/cluster.py bin-path)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help deps binaries crds lint unit worker integration test bench run cluster-up cluster-down
+.PHONY: help deps binaries crds images lint unit worker integration test bench run cluster-up cluster-down
 
 help:
 	@echo "make run           start the local cluster, install the CRDs, apply the examples"
 	@echo "make test          lint + unit + integration tests (real local control plane)"
 	@echo "make bench         performance figures (operator, worker, watermark)"
 	@echo "make crds          regenerate crds/ from the pydantic models"
+	@echo "make images        build the operator, FFmpeg worker and Redis images (hack/images.py)"
 	@echo "make cluster-up    start the local cluster (hack/cluster.py)"
 	@echo "make cluster-down  stop it"
 
@@ -26,6 +27,10 @@ binaries:
 
 crds: deps
 	$(VENV)/bin/mediajobs crds --out crds
+
+# A private dockerd for the build only (stopped at the end); tarballs in ~/.cache/mediajobs/images.
+images: deps
+	python3 hack/images.py
 
 lint: deps
 	$(VENV)/bin/ruff check operator tests hack bench
