@@ -16,13 +16,16 @@ Standard library only: it runs before the project's virtualenv exists.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -88,6 +91,24 @@ def _end(pid: int, what: str) -> None:
         _wait_gone(pid, STOP_TIMEOUT)
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and TERM until the block ends: a stop cut short leaves dockerd running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda sig, _: caught.append(sig)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in caught[:1]:
+            signal.raise_signal(sig)
+
+
 def mounts_under(*roots: Path) -> list[str]:
     """Mount points (host namespace) under ROOTS, deepest first: the order to unmount."""
     found = []
@@ -145,7 +166,11 @@ class Dockerd:
     # ---- lifecycle ------------------------------------------------------------------
 
     def __enter__(self) -> Dockerd:
-        self.start()
+        try:
+            self.start()
+        except BaseException:  # Ctrl-C or TERM while it starts: stop what did start
+            self.stop()
+            raise
         return self
 
     def __exit__(
@@ -203,6 +228,10 @@ class Dockerd:
             time.sleep(0.2)
 
     def stop(self) -> None:
+        with _signals_deferred():
+            self._stop()
+
+    def _stop(self) -> None:
         try:
             if self._proc is not None:
                 _end(self._proc.pid, "dockerd")

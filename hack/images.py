@@ -31,6 +31,7 @@ import argparse
 import hashlib
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -375,6 +376,8 @@ def build_all(d: Dockerd) -> Report:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.parse_args(argv)
+    # TERM (a CI timeout, say) unwinds like Ctrl-C, so dockerd is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     with Dockerd() as d:
         report = build_all(d)
