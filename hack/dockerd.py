@@ -8,8 +8,9 @@ a mount namespace of its own, so its overlay and nsfs mounts vanish with it;
 `stop` still unmounts anything left under its folders (a daemon from before
 this script, or one killed hard) and ends a containerd it left running.
 
-One session at a time: `Dockerd` holds a lock file for as long as it runs, so a
-second `make images` (or the image test) waits instead of sharing the daemon.
+One session at a time: `Dockerd` holds a lock file (docker.lock, next to the folder)
+for as long as it runs, so a second `make images` (or the image test) waits instead
+of sharing the daemon.
 
 Standard library only: it runs before the project's virtualenv exists.
 """
@@ -180,7 +181,8 @@ class Dockerd:
 
     def _take_lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = (self.root / "lock").open("w")
+        # Next to the folder, not in it: removing the folder must not free the lock.
+        self._lock = self.root.with_name(self.root.name + ".lock").open("w")
         deadline = time.monotonic() + LOCK_TIMEOUT
         while True:
             try:
@@ -188,7 +190,7 @@ class Dockerd:
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{self.root}/lock is held by another build") from None
+                    raise RuntimeError(f"{self._lock.name} is held by another build") from None
                 time.sleep(1.0)
 
     def start(self) -> None:

@@ -14,10 +14,11 @@ from this machine's own Debian mirror, upgraded from the same suites it lists
 missing; its hash covers images/base and the apt sources it was made from.
 
 An image is rebuilt only when its inputs changed: their hash (Dockerfile folder,
-base image id, and for the Python images pyproject.toml, uv.lock, README.md and
-operator/mediajobs) is the image's `dev.mediajobs.inputs` label. The Python
-images install exactly uv.lock's wheels (`uv export`, hashes required) plus this
-repository's wheel. Each image is saved to
+base image id, and for the Python images images/python-venv, pyproject.toml,
+uv.lock, README.md and operator/mediajobs) is the image's `dev.mediajobs.inputs`
+label. The Python images copy /opt/mediajobs from a venv image built on the same
+base (docker.io/local/mediajobs-venv:<extra>, never saved) that installs exactly
+uv.lock's wheels (`uv export`, hashes required) plus this repository's wheel. Each image is saved to
 $XDG_CACHE_HOME/mediajobs/images/<name>-<version>.tar, rewritten only when the
 image id changed (its id is kept next to it), for a node's containerd to import.
 
@@ -170,12 +171,16 @@ def inputs_hash(image: Image, base_id: str) -> str:
 
 def _in_chroot(rootfs: Path, script: str) -> None:
     """Run SCRIPT in ROOTFS with /proc mounted, in a mount namespace that ends with it."""
-    subprocess.run(
+    done = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-euc",
          'mount -t proc proc "$1/proc"; exec chroot "$1" sh -euc "$2"', "sh",
          str(rootfs), script],
-        check=True,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive"},
+        capture_output=True, text=True, check=False,
     )  # fmt: skip
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).splitlines()[-20:]
+        raise RuntimeError("in the base rootfs: " + script + "\n" + "\n".join(tail))
 
 
 def make_base(d: Dockerd, tag: str, sources: list[tuple[str, str]]) -> None:
@@ -196,7 +201,7 @@ def make_base(d: Dockerd, tag: str, sources: list[tuple[str, str]]) -> None:
         log("upgrading it from " + ", ".join(s for _, s in sources))
         _in_chroot(
             rootfs,
-            "apt-get update -qq && apt-get upgrade -y -qq >/dev/null && apt-get clean"
+            "apt-get update -qq && apt-get upgrade -y -qq && apt-get clean"
             f" && groupadd --gid {UID} mediajobs"
             f" && useradd --uid {UID} --gid {UID} --no-create-home --home-dir /tmp"
             " --shell /usr/sbin/nologin mediajobs",
@@ -220,22 +225,27 @@ def _slim(rootfs: Path) -> None:
                     "var/cache/debconf/*-old", "usr/share/man/*", "usr/share/info/*",
                     "usr/share/locale/*", "usr/share/lintian/*", "tmp/*"):  # fmt: skip
         for path in rootfs.glob(pattern):
-            _remove_tree(path)
+            _remove(path)
     for path in (rootfs / "usr/share/doc").glob("*/*"):
         if path.name != "copyright":
-            _remove_tree(path)
+            _remove(path)
     # The container runtime provides these at run time; the build host's must not leak in.
     for name in ("etc/resolv.conf", "etc/hostname", "etc/hosts"):
         (rootfs / name).unlink(missing_ok=True)
 
 
-def _remove_tree(path: Path) -> None:
-    for point in mounts_under(path):  # debootstrap interrupted with /proc mounted
-        subprocess.run(["umount", "--lazy", point], check=True)
+def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove PATH, first unmounting what an interrupted debootstrap left mounted in it."""
+    for point in mounts_under(path):
+        subprocess.run(["umount", "--lazy", point], check=True)
+    _remove(path)
 
 
 def ensure_base(d: Dockerd) -> tuple[str, bool]:

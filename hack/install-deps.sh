@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[install-deps] %s\n' "$*" >&2; }
 
-# UV_VERSION
-source hack/versions.env
+# shellcheck source=versions.env
+source hack/versions.env  # UV_VERSION
 # exiftool: tests read metadata back to prove strip_metadata removed it.
 # docker.io, debootstrap: `make images` (hack/images.py) runs a private dockerd on a
 # Debian base it makes; dockerd's own containerd and runc come with docker.io.
@@ -32,6 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ -z "$guard" ] || sudo_ rm -f "$guard"
+  # Nor at the next boot: hack/images.py starts the only dockerd these tools need.
+  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+    sudo_ systemctl disable --quiet docker.service docker.socket || true
+  fi
 fi
 # The distribution's redis-server unit may have started a server on 6379; tests
 # start their own on a free port and never rely on it.
