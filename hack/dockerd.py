@@ -121,6 +121,16 @@ def mounts_under(*roots: Path) -> list[str]:
     return sorted(found, key=lambda p: p.count("/"), reverse=True)
 
 
+def remove_tree(path: Path) -> None:
+    """Remove PATH, first unmounting anything still mounted under it (an interrupted run's)."""
+    for point in mounts_under(path):
+        subprocess.run(["umount", "--lazy", point], check=True)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 class Dockerd:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or cache_root() / "docker"

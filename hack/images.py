@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import re
 import shutil
 import signal
 import ssl
@@ -42,17 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cluster import read_versions
-from dockerd import Dockerd, cache_root, log, mounts_under
+from debian_base import SUITE, debian_sources, make_rootfs
+from dockerd import Dockerd, cache_root, log, remove_tree
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 REGISTRY = "docker.io/local"
 BASE_REPO = f"{REGISTRY}/debian-base"
-SUITE = "bookworm"
 UID = 10001
 INPUTS_LABEL = "dev.mediajobs.inputs"
 VENV_FOLDER = "python-venv"  # the Python images' /opt/mediajobs, built once per extra
-APT_SOURCES = Path("/etc/apt")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # Debian's, when Python names no file
 
 
@@ -106,35 +104,6 @@ def tarball_of(image: Image) -> Path:
 # ---- inputs and their hash ------------------------------------------------------------
 
 
-def debian_sources(root: Path = APT_SOURCES) -> list[tuple[str, str]]:
-    """(mirror URI, suite) pairs for SUITE* with `main` in this machine's apt sources.
-
-    Both formats: one-line `deb URI SUITE COMPONENTS` and deb822 `.sources` stanzas.
-    """
-    pairs: list[tuple[str, str]] = []
-    lists = [root / "sources.list", *sorted((root / "sources.list.d").glob("*.list"))]
-    for path in (p for p in lists if p.exists()):
-        for line in path.read_text().splitlines():
-            words = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
-            if len(words) >= 4 and words[0] == "deb" and "main" in words[3:]:
-                pairs.append((words[1], words[2]))
-    for path in sorted((root / "sources.list.d").glob("*.sources")):
-        for stanza in re.split(r"\n\s*\n", path.read_text()):
-            fields: dict[str, str] = {}
-            for line in stanza.splitlines():
-                if line and not line.startswith("#") and ":" in line:
-                    key, _, value = line.partition(":")
-                    fields[key.strip().lower()] = value.strip()
-            if "deb" in fields.get("types", "").split() and "main" in fields.get(
-                "components", ""
-            ).split(" "):
-                pairs += [(u, s) for u in fields["uris"].split() for s in fields["suites"].split()]
-    found = [(u.rstrip("/"), s) for u, s in pairs if s == SUITE or s.startswith(f"{SUITE}-")]
-    if not any(s == SUITE for _, s in found):
-        raise RuntimeError(f"no `{SUITE} main` source in {root}/sources.list*")
-    return list(dict.fromkeys(found))
-
-
 def hash_files(digest: hashlib._Hash, paths: list[Path]) -> None:
     for path in sorted(paths):
         digest.update(str(path.relative_to(REPO)).encode() + b"\0")
@@ -169,44 +138,10 @@ def inputs_hash(image: Image, base_id: str) -> str:
 # ---- the base image ---------------------------------------------------------------------
 
 
-def _in_chroot(rootfs: Path, script: str) -> None:
-    """Run SCRIPT in ROOTFS with /proc mounted, in a mount namespace that ends with it."""
-    done = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-euc",
-         'mount -t proc proc "$1/proc"; exec chroot "$1" sh -euc "$2"', "sh",
-         str(rootfs), script],
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive"},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        tail = (done.stdout + done.stderr).splitlines()[-20:]
-        raise RuntimeError("in the base rootfs: " + script + "\n" + "\n".join(tail))
-
-
 def make_base(d: Dockerd, tag: str, sources: list[tuple[str, str]]) -> None:
     rootfs = images_dir() / "base-rootfs"
-    _remove_tree(rootfs)
-    rootfs.mkdir(parents=True)
-    mirror = next(u for u, s in sources if s == SUITE)
-    log(f"debootstrap --variant=minbase {SUITE} from {mirror}")
     try:
-        subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(rootfs), mirror],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        shutil.copytree(REPO / "images" / "base" / "rootfs", rootfs, dirs_exist_ok=True)
-        (rootfs / "etc/apt/sources.list").write_text(
-            "".join(f"deb {u} {s} main\n" for u, s in sources)
-        )
-        log("upgrading it from " + ", ".join(s for _, s in sources))
-        _in_chroot(
-            rootfs,
-            "apt-get update -qq && apt-get upgrade -y -qq && apt-get clean"
-            f" && groupadd --gid {UID} mediajobs"
-            f" && useradd --uid {UID} --gid {UID} --no-create-home --home-dir /tmp"
-            " --shell /usr/sbin/nologin mediajobs",
-        )
-        _slim(rootfs)
+        make_rootfs(rootfs, sources, REPO / "images" / "base" / "rootfs", "mediajobs", UID)
         log(f"docker import {tag}")
         tar = subprocess.Popen(
             ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE
@@ -216,36 +151,7 @@ def make_base(d: Dockerd, tag: str, sources: list[tuple[str, str]]) -> None:
         if tar.wait() != 0:
             raise RuntimeError("tar of the base rootfs failed")
     finally:
-        _remove_tree(rootfs)
-
-
-def _slim(rootfs: Path) -> None:
-    """Drop what debootstrap installed before the dpkg excludes (images/base) applied."""
-    for pattern in ("var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/log/*.log",
-                    "var/cache/debconf/*-old", "usr/share/man/*", "usr/share/info/*",
-                    "usr/share/locale/*", "usr/share/lintian/*", "tmp/*"):  # fmt: skip
-        for path in rootfs.glob(pattern):
-            _remove(path)
-    for path in (rootfs / "usr/share/doc").glob("*/*"):
-        if path.name != "copyright":
-            _remove(path)
-    # The container runtime provides these at run time; the build host's must not leak in.
-    for name in ("etc/resolv.conf", "etc/hostname", "etc/hosts"):
-        (rootfs / name).unlink(missing_ok=True)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _remove_tree(path: Path) -> None:
-    """Remove PATH, first unmounting what an interrupted debootstrap left mounted in it."""
-    for point in mounts_under(path):
-        subprocess.run(["umount", "--lazy", point], check=True)
-    _remove(path)
+        remove_tree(rootfs)
 
 
 def ensure_base(d: Dockerd) -> tuple[str, bool]:
@@ -296,7 +202,7 @@ def venv_tag(extra: str) -> str:
 
 def make_venv_context(extra: str, into: Path) -> None:
     """images/python-venv, uv.lock's requirements for EXTRA (with hashes), our wheel."""
-    _remove_tree(into)
+    remove_tree(into)
     shutil.copytree(REPO / "images" / VENV_FOLDER, into)
     requirements = into / "requirements.txt"
     subprocess.run(
@@ -345,7 +251,7 @@ def build(d: Dockerd, image: Image, base: str, inputs: str) -> None:
             make_venv_context(image.extra, context)
             docker_build(d, venv_tag(image.extra), context, args, {})
         finally:
-            _remove_tree(context)
+            remove_tree(context)
         args["VENV"] = venv_tag(image.extra)
     labels = {INPUTS_LABEL: inputs, "org.opencontainers.image.version": package_version()}
     docker_build(d, tag_of(image), REPO / "images" / image.folder, args, labels)

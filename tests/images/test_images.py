@@ -9,6 +9,7 @@ fresh machine makes the Debian base and takes minutes.
 from __future__ import annotations
 
 import json
+import subprocess
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +38,7 @@ def built() -> Iterator[dict[str, Any]]:
         yield {"hack": hack, "d": d, "first": first, "again": again}
     # Stopped means stopped: no dockerd, no containerd, none of their mounts, no exec root.
     assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []
-    assert hack.mounts_under(d.data, d.exec_root) == []
+    assert load_hack("dockerd").mounts_under(d.data, d.exec_root) == []
     assert not d.exec_root.exists()
 
 
@@ -72,6 +73,20 @@ def test_each_tarball_holds_its_image_under_its_full_name(built: dict[str, Any])
             tags = json.load(manifest)[0]["RepoTags"]
         # docker writes the short form; containerd's import expands it to docker.io/local/...
         assert tags == [hack.tag_of(image).removeprefix("docker.io/")]
+
+
+def test_containerd_imports_a_tarball_under_the_full_name(built: dict[str, Any]) -> None:
+    """As the node will: Debian's containerd (here dockerd's own) and `ctr images import`."""
+    hack, d = built["hack"], built["d"]
+    redis = next(i for i in hack.IMAGES if i.name == "mediajobs-redis")
+    ctr = ["ctr", "--address", str(d.exec_root / "containerd/containerd.sock"), "-n", "mj-test"]
+    try:
+        subprocess.run([*ctr, "images", "import", str(hack.tarball_of(redis))], check=True)
+        listed = subprocess.run([*ctr, "images", "ls", "-q"], check=True, capture_output=True)
+        assert listed.stdout.decode().split() == [hack.tag_of(redis)]
+    finally:
+        subprocess.run([*ctr, "images", "rm", hack.tag_of(redis)], check=False)
+        subprocess.run([*ctr[:-2], "namespaces", "rm", "mj-test"], check=False)
 
 
 @pytest.mark.parametrize(
