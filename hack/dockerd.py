@@ -227,7 +227,7 @@ class Dockerd:
             "--storage-driver", "overlay2",
         ]  # fmt: skip
         log(f"starting dockerd ({self.root})")
-        with self.logfile.open("ab") as out:
+        with self.logfile.open("wb") as out:  # this session's log only
             self._proc = subprocess.Popen(
                 argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
