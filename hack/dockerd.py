@@ -38,8 +38,9 @@ DOCKER = "/usr/bin/docker"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 LOCK_TIMEOUT = 1800.0
+SOCKET_PATH_MAX = 107  # a unix socket's path, as sun_path holds it with its NUL
 # dockerd makes these host paths on start whatever its flags say; removed again (in this
-# order) when empty.
+# order) when a session of ours made them and they are empty.
 HOST_LEFTOVERS = (Path("/run/docker/plugins"), Path("/run/docker"))
 
 
@@ -52,7 +53,7 @@ def cache_root() -> Path:
     return Path(base) / "mediajobs"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -74,15 +75,15 @@ def _read_pid(path: Path) -> int | None:
 def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.1)
-    return not _alive(pid)
+    return not alive(pid)
 
 
 def _end(pid: int, what: str) -> None:
     """TERM, then KILL after a bounded wait."""
-    if not _alive(pid):
+    if not alive(pid):
         return
     log(f"stopping {what} (pid {pid})")
     os.kill(pid, signal.SIGTERM)
@@ -143,7 +144,9 @@ class Dockerd:
         self.client_config = self.root / "client"
         self._lock: IO[str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._made_on_host: list[Path] = []
+        # The host paths a session of ours created, kept on disk so that a session cut
+        # short still has them removed by the next one.
+        self.made_on_host = self.root / "made-on-host"
 
     # ---- the client -----------------------------------------------------------------
 
@@ -204,6 +207,10 @@ class Dockerd:
                 time.sleep(1.0)
 
     def start(self) -> None:
+        # containerd's sockets live in the exec root; longer paths fail after a timeout.
+        longest = self.exec_root / "containerd" / "containerd.sock.ttrpc"
+        if len(str(longest)) > SOCKET_PATH_MAX:
+            raise RuntimeError(f"{self.root} is too long a path for containerd's sockets")
         self._take_lock()
         self.cleanup()  # a daemon or mounts an interrupted run left behind
         for d in (self.data, self.exec_root, self.client_config):
@@ -212,7 +219,7 @@ class Dockerd:
         # (it only names the daemon) here, not in /etc/docker: a daemon.json-only setting.
         key = {"deprecated-key-path": str(self.root / "key.json")}
         self.config.write_text(json.dumps(key) + "\n")
-        self._made_on_host = [p for p in HOST_LEFTOVERS if not p.exists()]
+        self.made_on_host.write_text("".join(f"{p}\n" for p in HOST_LEFTOVERS if not p.exists()))
         argv = [
             # A mount namespace of its own: its mounts go away when it exits.
             "unshare", "--mount", "--propagation", "private",
@@ -250,10 +257,6 @@ class Dockerd:
                 self._proc.wait(timeout=STOP_TIMEOUT)
                 self._proc = None
             self.cleanup()
-            for path in self._made_on_host:
-                if path.is_dir() and not any(path.iterdir()):
-                    path.rmdir()
-            self._made_on_host = []
         finally:
             if self._lock is not None:
                 self._lock.close()  # releases the flock
@@ -262,11 +265,11 @@ class Dockerd:
     def cleanup(self) -> None:
         """End any daemon this folder's pid files name, unmount what is left, drop the exec root."""
         daemon = _read_pid(self.pidfile)
-        if daemon is not None and _alive(daemon):
+        if daemon is not None and alive(daemon):
             _end(daemon, "a dockerd left running")
         # dockerd starts its own containerd; killed hard, dockerd leaves it behind.
         containerd = _read_pid(self.exec_root / "containerd" / "containerd.pid")
-        if containerd is not None and _alive(containerd):
+        if containerd is not None and alive(containerd):
             _end(containerd, "a containerd left running")
         for point in mounts_under(self.exec_root, self.data):
             log(f"unmounting {point}")
@@ -276,3 +279,8 @@ class Dockerd:
         shutil.rmtree(self.exec_root, ignore_errors=True)
         self.pidfile.unlink(missing_ok=True)
         self.socket.unlink(missing_ok=True)
+        if self.made_on_host.exists():  # deepest first, as written
+            for path in map(Path, self.made_on_host.read_text().split()):
+                if path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+            self.made_on_host.unlink()

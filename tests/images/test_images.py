@@ -12,7 +12,6 @@ import json
 import subprocess
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,8 +36,9 @@ def built() -> Iterator[dict[str, Any]]:
         pids = [int(p.read_text()) for p in (d.pidfile, d.exec_root / "containerd/containerd.pid")]
         yield {"hack": hack, "d": d, "first": first, "again": again}
     # Stopped means stopped: no dockerd, no containerd, none of their mounts, no exec root.
-    assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []
-    assert load_hack("dockerd").mounts_under(d.data, d.exec_root) == []
+    dockerd = load_hack("dockerd")
+    assert [pid for pid in pids if dockerd.alive(pid)] == []
+    assert dockerd.mounts_under(d.data, d.exec_root) == []
     assert not d.exec_root.exists()
 
 
