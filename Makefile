@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 BIN_PATH = $(shell python3 hack/cluster.py bin-path)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help deps binaries crds manifests lint unit worker integration test bench run cluster-up cluster-down
+.PHONY: help deps binaries crds manifests images lint unit worker integration test bench run cluster-up cluster-down
 
 help:
 	@echo "make run           start the local cluster, install the CRDs, apply the examples"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench         performance figures (operator, worker, watermark)"
 	@echo "make crds          regenerate crds/ (and the chart's CRD templates) from the pydantic models"
 	@echo "make manifests     regenerate manifests/base, the example overlay and README's values reference from the chart"
+	@echo "make images        build the operator, FFmpeg worker and Redis images (hack/images.py)"
 	@echo "make cluster-up    start the local cluster (hack/cluster.py)"
 	@echo "make cluster-down  stop it"
 
@@ -31,6 +32,10 @@ crds: deps
 manifests: deps binaries
 	$(PY) hack/generate.py manifests
 	$(PY) hack/generate.py docs
+
+# A private dockerd for the build only (stopped at the end); tarballs in ~/.cache/mediajobs/images.
+images: deps
+	python3 hack/images.py
 
 lint: deps
 	$(VENV)/bin/ruff check operator tests hack bench

@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[install-deps] %s\n' "$*" >&2; }
 
-UV_VERSION=0.13.8
+# shellcheck source=versions.env
+source hack/versions.env  # UV_VERSION
 # exiftool: tests read metadata back to prove strip_metadata removed it.
 # lua5.1, lua5.4: tests run the Argo CD health checks (Argo CD's gopher-lua is a Lua 5.1).
+# docker.io, debootstrap: `make images` (hack/images.py) runs a private dockerd on a
+# Debian base it makes; dockerd's own containerd and runc come with docker.io.
 DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates libimage-exiftool-perl
-  lua5.1 lua5.4)
+  lua5.1 lua5.4 docker.io debootstrap)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -19,8 +22,21 @@ for pkg in "${DEBIAN_PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt-get install ${missing[*]}"
+  # No package may start its service here (docker.io's dockerd would add iptables rules):
+  # a policy-rc.d that refuses, for the install only, unless the machine has one already.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | sudo_ tee "$guard" >/dev/null
+    sudo_ chmod 755 "$guard"
+  fi
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$guard" ] || sudo_ rm -f "$guard"
+  # Nor at the next boot: hack/images.py starts the only dockerd these tools need.
+  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+    sudo_ systemctl disable --quiet docker.service docker.socket || true
+  fi
 fi
 # The distribution's redis-server unit may have started a server on 6379; tests
 # start their own on a free port and never rely on it.

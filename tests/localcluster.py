@@ -23,13 +23,20 @@ WAIT_SHORT = 15.0
 WAIT_LONG = 60.0
 
 
-def load_hack_cluster() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hack_cluster", REPO / "hack" / "cluster.py")
+def load_hack(name: str) -> ModuleType:
+    """hack/NAME.py as the module hack_NAME (hack/ on the path: its scripts import each other)."""
+    if str(REPO / "hack") not in sys.path:
+        sys.path.append(str(REPO / "hack"))
+    spec = importlib.util.spec_from_file_location(f"hack_{name}", REPO / "hack" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["hack_cluster"] = module
+    sys.modules[f"hack_{name}"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_hack_cluster() -> ModuleType:
+    return load_hack("cluster")
 
 
 def free_port() -> int:
