@@ -132,6 +132,17 @@ def test_the_worker_image_encodes_with_ffmpeg_and_trusts_public_cas(built: dict[
     assert out.strip() == "True"
 
 
+def test_the_worker_image_loads_auto_reframes_face_detector(built: dict[str, Any]) -> None:
+    """OpenCV's bundled cascade loads on a read-only root (no model download, no libGL)."""
+    image = tag(built, "mediajobs-ffmpeg-worker")
+    out = run(
+        built, "--entrypoint", "python", image, "-c",
+        "import cv2; from mediajobs.worker.reframe.faces import CASCADE;"
+        "print(not cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE).empty())",
+    )  # fmt: skip
+    assert out.strip() == "True"
+
+
 def test_the_redis_image_serves_on_a_read_only_root(built: dict[str, Any]) -> None:
     d = built["d"]
     hardened = [a for a in HARDENED if a != "--rm"]
