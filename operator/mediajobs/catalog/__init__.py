@@ -14,7 +14,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from mediajobs.api.common import Category, Operation
+from mediajobs.catalog import library_params as lp
 from mediajobs.catalog import params as p
+from mediajobs.catalog import smart_params as sp
 
 if TYPE_CHECKING:  # the CRD generator loads only where CRDs are made, not in a job container
     from mediajobs.api.crd import OperationContract
@@ -216,7 +218,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     # The media library (worker/library/): the index on the volume, moves, compilations.
     Entry(
         Op.SCAN,
-        p.ScanParams,
+        lp.ScanParams,
         CPU,
         "Index a directory's videos (ffprobe each new or changed file).",
         inputs=NONE,
@@ -224,7 +226,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.PUBLIC_SCAN,
-        p.PublicScanParams,
+        lp.PublicScanParams,
         CPU,
         "Index the public gallery directory (public/).",
         inputs=NONE,
@@ -232,7 +234,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.MOVE_TO_LIBRARY,
-        p.MoveToLibraryParams,
+        lp.MoveToLibraryParams,
         CPU,
         "Move a video into a library directory; never overwrites.",
         cpu="500m",
@@ -240,7 +242,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.COMPILE_RANDOM,
-        p.CompileRandomParams,
+        lp.CompileRandomParams,
         ENC,
         "Join videos chosen from the library index by criteria and a seed.",
         inputs=NONE,
@@ -250,7 +252,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.COMPILE_MEGA,
-        p.CompileMegaParams,
+        lp.CompileMegaParams,
         ENC,
         "Join hundreds of videos from the library index, in chunks.",
         inputs=NONE,
@@ -261,7 +263,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     # The smart operations (the reference's planned GPU-AI types, run here without a model).
     Entry(
         Op.SCENE_EXTRACT,
-        p.SceneExtractParams,
+        sp.SceneExtractParams,
         AI,
         "Split a video at its scene changes, one file per scene.",
         vram_mib=8000,
@@ -270,7 +272,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.HIGHLIGHT_GENERATE,
-        p.HighlightGenerateParams,
+        sp.HighlightGenerateParams,
         AI,
         "Join the liveliest windows (cuts, motion, loudness), crossfaded.",
         vram_mib=8000,
@@ -279,7 +281,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.CLIP_GENERATE,
-        p.ClipGenerateParams,
+        sp.ClipGenerateParams,
         AI,
         "Cut the liveliest windows into separate clips.",
         vram_mib=6000,
@@ -288,7 +290,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.DIGEST_GENERATE,
-        p.DigestGenerateParams,
+        sp.DigestGenerateParams,
         AI,
         "A fixed-length digest: the best window of each part, crossfaded.",
         vram_mib=8000,
@@ -297,7 +299,7 @@ CATALOG: Mapping[Operation, Entry] = _entries(
     ),
     Entry(
         Op.AUTO_REFRAME,
-        p.AutoReframeParams,
+        sp.AutoReframeParams,
         ENC,
         "A vertical (or any aspect) cut that follows the faces.",
         vram_mib=2000,

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from mediajobs.api.common import Operation
 from mediajobs.api.task import Footprint
-from mediajobs.catalog.params import MAX_WINDOWS
+from mediajobs.catalog.smart_params import MAX_WINDOWS
 from mediajobs.worker.errors import InvalidInput, frame_too_large
 from mediajobs.worker.headers import Still
 from mediajobs.worker.limits import BASELINE_BYTES, WORST_BYTES_PER_PIXEL, MiB, max_pixels

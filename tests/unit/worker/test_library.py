@@ -11,7 +11,7 @@ import pytest
 
 from mediajobs.api.common import Category
 from mediajobs.catalog import entry, parse_params
-from mediajobs.catalog.params import Orientation
+from mediajobs.catalog.library_params import Orientation
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure
 from mediajobs.worker.library import compilation, index
 from mediajobs.worker.library.choose import Criteria, choose

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediajobs.api.mediajob import JobResult
 from mediajobs.catalog import params as p
+from mediajobs.catalog import smart_params as sp
 from mediajobs.worker import argv, formats
 from mediajobs.worker.analysis import parse_scenes
 from mediajobs.worker.argv import Source
@@ -38,14 +39,14 @@ def _share(report: Report, start: float, width: float) -> Report:
     return lambda percent: report(int(start + width * percent / 100))
 
 
-def _candidates(job: Job, source: Source, params: p.WindowParams, length: float) -> list[w.Window]:
+def _candidates(job: Job, source: Source, params: sp.WindowParams, length: float) -> list[w.Window]:
     measures = measure(source, job.scratch, _share(job.report, 0, 50))
     duration = source.probe.media_duration or 0.0
     return w.scored(w.candidates(measures, duration, length, params.threshold))
 
 
 def _one_file(
-    job: Job, params: p.JoinedParams, source: Source, chosen: list[w.Window]
+    job: Job, params: sp.JoinedParams, source: Source, chosen: list[w.Window]
 ) -> JobResult:
     """CHOSEN joined with crossfades into the job's one output (render.py says how)."""
     encoder = job.encoder(params.crf)
@@ -70,7 +71,7 @@ def _one_file(
 
 def _many_files(
     job: Job,
-    params: p.WindowParams | p.SceneExtractParams,
+    params: sp.WindowParams | sp.SceneExtractParams,
     source: Source,
     chosen: list[w.Window],
     data: dict[str, Any],
@@ -90,21 +91,21 @@ def _many_files(
     return JobResult(outputs=outputs, data=encoder.data() | data)
 
 
-def highlight_generate(job: Job, source: Source, params: p.HighlightGenerateParams) -> JobResult:
+def highlight_generate(job: Job, source: Source, params: sp.HighlightGenerateParams) -> JobResult:
     length = min(params.clip_length, params.target_length)
     count = w.highlight_count(params.target_length, length, params.crossfade)
     chosen = w.best(_candidates(job, source, params, length), count)
     return _one_file(job, params, source, chosen)
 
 
-def clip_generate(job: Job, source: Source, params: p.ClipGenerateParams) -> JobResult:
+def clip_generate(job: Job, source: Source, params: sp.ClipGenerateParams) -> JobResult:
     length = min(params.clip_length, params.target_length)
     count = max(1, int(params.target_length // length))
     chosen = w.best(_candidates(job, source, params, length), count)
     return _many_files(job, params, source, chosen, {"windows": [c.data() for c in chosen]})
 
 
-def digest_generate(job: Job, source: Source, params: p.DigestGenerateParams) -> JobResult:
+def digest_generate(job: Job, source: Source, params: sp.DigestGenerateParams) -> JobResult:
     duration = source.probe.media_duration or 0.0
     if duration <= params.target_length:
         raise InvalidInput(
@@ -116,7 +117,7 @@ def digest_generate(job: Job, source: Source, params: p.DigestGenerateParams) ->
     return _one_file(job, params, source, chosen)
 
 
-def scene_extract(job: Job, source: Source, params: p.SceneExtractParams) -> JobResult:
+def scene_extract(job: Job, source: Source, params: sp.SceneExtractParams) -> JobResult:
     """The video split at its scene changes (scene_detect's own pass), one file per scene."""
     scores = job.scratch / "scenes.txt"
     detect = p.SceneDetectParams(threshold=params.threshold)

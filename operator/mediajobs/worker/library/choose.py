@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mediajobs.catalog.params import Orientation
+from mediajobs.catalog.library_params import Orientation
 from mediajobs.worker.library.diff import under
 from mediajobs.worker.library.index import Row
 

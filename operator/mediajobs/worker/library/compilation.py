@@ -30,8 +30,9 @@ import ffmpeg
 
 from mediajobs.api.common import Operation
 from mediajobs.api.mediajob import JobResult
+from mediajobs.catalog import library_params as lp
 from mediajobs.catalog import params as p
-from mediajobs.catalog.params import Orientation
+from mediajobs.catalog.library_params import Orientation
 from mediajobs.worker import argv, budget, formats
 from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.errors import InvalidInput, WorkerError
@@ -52,7 +53,7 @@ JOINING_SHARE = 95  # progress percent reached when every chunk is encoded
 SEED_BOUND = 2**53
 
 
-def settings(params: p.CompileRandomParams | p.CompileMegaParams) -> p.CompileConcatParams:
+def settings(params: lp.CompileRandomParams | lp.CompileMegaParams) -> p.CompileConcatParams:
     """The output's size, rate and quality; the default size follows the orientation."""
     portrait = params.orientation is Orientation.PORTRAIT
     return p.CompileConcatParams(
@@ -159,7 +160,9 @@ def _joiner(
     return write
 
 
-def compile_from_index(job: Job, params: p.CompileRandomParams | p.CompileMegaParams) -> JobResult:
+def compile_from_index(
+    job: Job, params: lp.CompileRandomParams | lp.CompileMegaParams
+) -> JobResult:
     rows = read_rows(job.root).values()
     directory = None if params.directory is None else relative_path(params.directory).as_posix()
     criteria = Criteria(

@@ -40,7 +40,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from mediajobs.api.common import ApiModel
-from mediajobs.catalog.params import Orientation
+from mediajobs.catalog.library_params import Orientation
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure, from_os_error
 
 INDEX_DIR = ".mediajobs"

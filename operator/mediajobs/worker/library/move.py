@@ -16,7 +16,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from mediajobs.api.mediajob import JobResult
-from mediajobs.catalog import params as p
+from mediajobs.catalog import library_params as lp
 from mediajobs.worker.errors import InvalidInput, from_os_error
 from mediajobs.worker.inputs import relative_path
 from mediajobs.worker.library.index import Rows, update
@@ -42,7 +42,7 @@ def link_then_unlink(source: Path, target: Path, shown: str) -> None:
         raise from_os_error(err, "removing the input's old name") from err
 
 
-def move_to_library(job: Job, params: p.MoveToLibraryParams) -> JobResult:
+def move_to_library(job: Job, params: lp.MoveToLibraryParams) -> JobResult:
     ref = job.task.inputs[0]
     if ref.path is None:
         raise InvalidInput("move_to_library moves a file on the media volume, not a URL")

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from mediajobs.api.mediajob import JobResult
-from mediajobs.catalog import params as p
-from mediajobs.catalog.params import Orientation
+from mediajobs.catalog import library_params as lp
+from mediajobs.catalog.library_params import Orientation
 from mediajobs.worker.argv import Source
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.inputs import inside, media_file, relative_path
@@ -169,9 +169,9 @@ def scan_directory(job: Job, directory: str, skip_existing: bool) -> JobResult:
     return JobResult(data=data)
 
 
-def scan(job: Job, params: p.ScanParams) -> JobResult:
+def scan(job: Job, params: lp.ScanParams) -> JobResult:
     return scan_directory(job, params.directory, params.skip_existing)
 
 
-def public_scan(job: Job, params: p.PublicScanParams) -> JobResult:
+def public_scan(job: Job, params: lp.PublicScanParams) -> JobResult:
     return scan_directory(job, PUBLIC_DIRECTORY, params.skip_existing)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mediajobs.api.mediajob import JobResult
 from mediajobs.catalog import params as p
+from mediajobs.catalog import smart_params as sp
 from mediajobs.worker import formats
 from mediajobs.worker.argv import Command, Source, h264_movie, open_input
 from mediajobs.worker.gpu import Encoder
@@ -49,7 +50,7 @@ def reframe(
     return h264_movie(scaled, sound, out, encoder, settings=settings, duration=duration)
 
 
-def auto_reframe(job: Job, source: Source, params: p.AutoReframeParams) -> JobResult:
+def auto_reframe(job: Job, source: Source, params: sp.AutoReframeParams) -> JobResult:
     video = source.video
     crop = crop_for(video.display_width, video.display_height, aspect_of(params.aspect))
     report = job.report
