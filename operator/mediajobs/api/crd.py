@@ -405,10 +405,12 @@ def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
 
 def hitlsession_crd() -> Schema:
     columns = [
-        _col("Profile", ".spec.creatorProfile"),
         _col("Platform", ".spec.platform"),
+        _col("Profile", ".spec.creatorProfile"),
         _col("Type", ".spec.sessionType"),
         _col("Phase", ".status.phase"),
+        _col("Waiting", ".status.waitingJobs"),
+        _col("Message", ".status.message"),
         _col("Expires", ".status.expiresAt", "date"),
         _col("Age", ".metadata.creationTimestamp", "date"),
     ]

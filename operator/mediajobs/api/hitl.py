@@ -117,6 +117,15 @@ class HitlSessionStatus(ApiModel):
         default=None, description="How it was resolved."
     )
     resolved_at: datetime | None = Field(default=None, description="When it was resolved.")
+    closed_at: datetime | None = Field(
+        default=None, description="When it left Pending/InProgress (Resolved, Cancelled, Expired)."
+    )
+    message: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="A one-line explanation: what the session waits for, or why the stored "
+        "cookies were refused. It never holds a cookie value.",
+    )
     expires_at: datetime | None = Field(
         default=None, description="When it expires unless resolved (ttlSeconds after creation)."
     )

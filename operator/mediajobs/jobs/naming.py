@@ -65,3 +65,22 @@ def job_labels(*, name: str, uid: str, attempt: int, category: Category) -> dict
         ATTEMPT_LABEL: str(attempt),
         CATEGORY_LABEL: category.value,
     }
+
+
+def _dns_stem(text: str, room: int) -> str:
+    return re.sub(r"[^a-z0-9-]", "-", text.lower()).strip("-")[:room].rstrip("-")
+
+
+def hitl_session_name(creator_profile: str, platform: str) -> str:
+    """``login-<profile>-<platform>-<hash>``: one name per (profile, platform) in a
+    namespace, so two jobs needing the same login share one HitlSession. The hash of
+    both is always there: profiles differing only in case or '_' vs '-' never collide."""
+    suffix = f"-{platform}-{_hash(creator_profile + '/' + platform)}"
+    stem = _dns_stem(creator_profile, MAX_LABEL - len("login-") - len(suffix)) or "p"
+    return f"login-{stem}{suffix}"
+
+
+def platform_secret_name(creator_profile: str, platform: str) -> str:
+    """The Secret holding the (profile, platform) login cookies, unless a session's
+    credentialsSecretRef names another: ``session-<profile>-<platform>-<hash>``."""
+    return "session-" + hitl_session_name(creator_profile, platform).removeprefix("login-")
