@@ -69,6 +69,14 @@ capabilities:
 - apiGroups: [mediajobs.dev]
   resources: [mediajobs/status]
   verbs: [patch]
+# HitlSessions: opened (or replaced when finished) for jobs that need a login; their
+# status is the operator's.
+- apiGroups: [mediajobs.dev]
+  resources: [hitlsessions]
+  verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [mediajobs.dev]
+  resources: [hitlsessions/status]
+  verbs: [patch]
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, patch, delete]

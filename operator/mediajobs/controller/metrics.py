@@ -81,6 +81,18 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        self.hitl_sessions = Gauge(
+            "media_hitl_sessions",
+            "HitlSessions this operator has seen, per phase.",
+            ["phase"],
+            registry=r,
+        )
+        self.hitl_resolve = Histogram(
+            "media_hitl_resolve_seconds",
+            "From a HitlSession's creation to its resolution (a person logged in).",
+            buckets=(60, 300, 900, 1800, 3600, 10800, 21600, 43200, 86400, 259200),
+            registry=r,
+        )
         self.leader = Gauge(
             "mediajobs_leader",
             "1 while this replica leads (holds the Lease, or runs without election), else 0.",

@@ -7,9 +7,9 @@ error (RBAC forbids a request, credentials that stay refused) is logged as one
 line and stops the operator with exit status 1: retrying cannot help, and a
 process that exits says so where a retry loop would only spin.
 
-kopf runs the operator's lifecycle (start-up, clean-up, signals) and is where
-per-object handlers would go for what is rare (DESIGN.md "What kopf costs");
-there are none today, so kopf watches nothing. The view is fed by
+kopf runs the operator's lifecycle (start-up, clean-up, signals) and the
+per-object handlers of what is rare (DESIGN.md "What kopf costs"): HitlSessions
+(controller/hitl.py), the one resource kopf watches. The MediaJob view is fed by
 kube/watch.py's informers (kube/watch.py says what that saved over kopf's event
 handlers), and every API write is the reconciler's own, through the port
 (kube/port.py). This is the one module of the controller that builds the real
@@ -34,10 +34,13 @@ from typing import Any
 
 import kopf
 
+from mediajobs.api.common import GROUP, VERSION
+from mediajobs.api.hitl import PLURAL as HITL_PLURAL
 from mediajobs.clock import SystemClock
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.controller.election import Elector, LeaderOnly, identity
+from mediajobs.controller.hitl import SessionController
 from mediajobs.controller.http import serve
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.progress import consume
@@ -75,6 +78,7 @@ class State:
     reconciler: Reconciler | None = None
     kube: Kube | None = None
     elector: Elector | None = None
+    sessions: SessionController | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     http: Any = None
 
@@ -118,6 +122,8 @@ async def _lead(state: State, rec: Reconciler) -> None:
         stream = state.options.config.progress_stream
         progress = consume(rec, state.options.config.redis_url, stream)
         tasks.append(asyncio.create_task(progress, name="progress"))
+    if state.sessions is not None:
+        tasks.append(asyncio.create_task(state.sessions.sweep(), name="hitl sweep"))
     for task in tasks:
         task.add_done_callback(_stop_if_dead)
     state.tasks += tasks
@@ -192,6 +198,7 @@ def registry() -> kopf.OperatorRegistry:
             leading=state.elector.leading if state.elector is not None else lambda: True,
         )
         state.reconciler = rec
+        state.sessions = SessionController(api, SystemClock(), rec.metrics, rec.leading)
         state.http = await serve(
             rec, state.options.http_host, state.options.http_port, state.elector
         )
@@ -201,6 +208,12 @@ def registry() -> kopf.OperatorRegistry:
             election = asyncio.create_task(_elect(state, state.elector, rec), name="election")
             election.add_done_callback(_stop_if_dead)
             state.tasks.append(election)
+
+    @kopf.on.event(GROUP, VERSION, HITL_PLURAL, registry=reg)
+    async def hitl_session(memo: kopf.Memo, event: kopf.RawEvent, **_: object) -> None:
+        state: State = memo["state"]
+        if state.sessions is not None:
+            await state.sessions.event(event["type"], event["object"])
 
     @kopf.on.login(registry=reg)
     async def login(memo: kopf.Memo, **_: object) -> kopf.ConnectionInfo:
@@ -240,8 +253,9 @@ async def run(
     state = State(options, login)
     memo = kopf.Memo(state=state)
     settings = kopf.OperatorSettings()
-    # kopf serves no resource here: watching namespaces and CRDs would find nothing to
-    # serve, and under RBAC bound to the operator's namespaces it retries 403s forever.
+    # kopf serves one resource here (HitlSessions, found in the one scan at start):
+    # watching namespaces and CRDs would find nothing more to serve, and under RBAC
+    # bound to the operator's namespaces it retries 403s forever.
     settings.scanning.disabled = True
     await kopf.operator(
         registry=registry(),

@@ -34,6 +34,7 @@ from mediajobs.controller.ledger import Ledger
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.queues import Queues
 from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
+from mediajobs.controller.sessions import Sessions
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
 from mediajobs.controller.view import View
 from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
@@ -41,6 +42,7 @@ from mediajobs.kube.port import (
     Api,
     ApiError,
     Selection,
+    hitlsessions_path,
     jobs_path,
     mediajobs_path,
     pods_path,
@@ -52,13 +54,16 @@ from mediajobs.lifecycle.plan import (
     Adopt,
     Cancel,
     Expire,
+    FailHuman,
     FailInvalid,
     Finish,
     GiveUp,
     Hold,
+    JoinSession,
     Noop,
     Noted,
     NotStarting,
+    OpenSession,
     Plan,
     Queue,
     Recreate,
@@ -121,6 +126,7 @@ class Reconciler:
             self._transitioned,
             lambda event: self.effects.spawn(None, event, Lane.EVENT),
         )
+        self.sessions = Sessions(api, self._session_changed)
         self.dirty: set[JobKey] = set()
         self.ready = asyncio.Event()
 
@@ -160,6 +166,13 @@ class Reconciler:
         if self.view.quota(event_type, body):
             self._kick()
 
+    def observe_session(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        self.sessions.observe(event_type, body)
+
+    def _session_changed(self, key: tuple[str, str]) -> None:
+        self.dirty.update(Sessions.naming(self.view.records.values(), key))
+        self._kick()
+
     def observe_progress(self, uid: str, attempt: int, progress: int) -> None:
         key = self.view.by_uid.get(uid)
         record = self.view.records.get(key) if key else None
@@ -189,6 +202,7 @@ class Reconciler:
                     self.api, pods_path(ns), self.observe_pod, selection=ours, clock=self.clock
                 ),
                 Informer(self.api, quotas_path(ns), self.observe_quota, clock=self.clock),
+                Informer(self.api, hitlsessions_path(ns), self.observe_session, clock=self.clock),
             ]
         return out
 
@@ -251,6 +265,7 @@ class Reconciler:
             self.config.retention,
             pending=self.view.pending(record),
             start_timeout=timedelta(seconds=self.config.start_timeout_seconds),
+            session=self.sessions.of(record),
         )
         goes_on = step.then if isinstance(step, Noted) else step
         if not isinstance(goes_on, Queue):
@@ -298,6 +313,12 @@ class Reconciler:
                 spawn(key, act.suspend(record, job), Lane.ADMIT)
             case Expire():
                 spawn(key, act.expire(record))
+            case OpenSession(name=name, spec=spec):
+                spawn(key, self.sessions.open(record, name, spec))
+            case JoinSession(name=name):
+                spawn(key, self.sessions.join(record, name))
+            case FailHuman(reason=reason, message=message):
+                spawn(key, act.write(record, statuses.human_failed(record, reason, message, now)))
 
     def _hold(self, key: JobKey, record: Record, job: JobView) -> None:
         """RECORD, running as JOB (which names its GPU pool), holds a slot: the one it was

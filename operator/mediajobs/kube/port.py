@@ -38,6 +38,16 @@ def mediajobs_path(namespace: str | None = None, name: str | None = None) -> str
     return f"{path}/{name}" if name else path
 
 
+def hitlsessions_path(namespace: str | None = None, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}"
+    path = f"{base}/namespaces/{namespace}/hitlsessions" if namespace else f"{base}/hitlsessions"
+    return f"{path}/{name}" if name else path
+
+
+def secrets_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
+
+
 def jobs_path(namespace: str | None = None, name: str | None = None) -> str:
     path = f"/apis/batch/v1/namespaces/{namespace}/jobs" if namespace else "/apis/batch/v1/jobs"
     return f"{path}/{name}" if name else path

@@ -17,13 +17,15 @@ seconds; absent, null or -1 for a session cookie) is what is checked.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mediajobs.api.common import Condition, ConditionStatus
+from mediajobs.api.common import API_VERSION, Condition, ConditionStatus
 from mediajobs.api.conditions import one_line, set_condition
-from mediajobs.api.hitl import HitlPhase, HitlSessionSpec, HitlSessionStatus
+from mediajobs.api.hitl import KIND, HitlPhase, HitlSessionSpec, HitlSessionStatus
+from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
 from mediajobs.lifecycle.statuses import Event
 
 RESOLVED = "Resolved"  # the condition kubectl wait --for=condition=Resolved reads
@@ -49,6 +51,28 @@ class Session:
     @property
     def expires_at(self) -> datetime:
         return self.created + timedelta(seconds=self.spec.ttl_seconds)
+
+
+def session_from_body(body: Mapping[str, Any]) -> Session:
+    meta = body["metadata"]
+    return Session(
+        meta["namespace"],
+        meta["name"],
+        int(meta.get("generation", 1)),
+        datetime.fromisoformat(meta["creationTimestamp"]),
+        HitlSessionSpec.model_validate(body["spec"]),
+        HitlSessionStatus.model_validate(body.get("status") or {}),
+    )
+
+
+def session_body(namespace: str, name: str, spec: HitlSessionSpec) -> dict[str, Any]:
+    """A new HitlSession, as the operator opens it for a job that needs a login."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": name, "namespace": namespace, "labels": {MANAGED_BY_LABEL: MANAGER}},
+        "spec": spec.model_dump(by_alias=True, mode="json", exclude_none=True),
+    }
 
 
 @dataclass(frozen=True)

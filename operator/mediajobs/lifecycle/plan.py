@@ -22,9 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from mediajobs.api.hitl import HitlPhase, HitlSessionSpec, SecretRef, SessionType
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
+from mediajobs.jobs.naming import platform_secret_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
+from mediajobs.lifecycle.hitl import COOKIES_KEY, Session
 from mediajobs.lifecycle.records import JobView, Record
 
 # Waiting reasons on the way to a start: not worth a word to the user.
@@ -139,6 +142,31 @@ class Recreate:
 
 
 @dataclass(frozen=True)
+class OpenSession:
+    """Waiting for a person, and the HitlSession it names is not open for it (missing,
+    or one that closed before this job began to wait): open it (a finished one is
+    replaced). SPEC is what a new session holds."""
+
+    name: str
+    spec: HitlSessionSpec
+
+
+@dataclass(frozen=True)
+class JoinSession:
+    """Waiting on the open HitlSession NAME, which does not list it yet."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FailHuman:
+    """Its HitlSession expired or was cancelled: the job fails with REASON."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Queue:
     """Ready to run: wait for admission. RESUME is a suspended Job to unsuspend."""
 
@@ -160,6 +188,9 @@ Plan = (
     | GiveUp
     | Adopt
     | Recreate
+    | OpenSession
+    | JoinSession
+    | FailHuman
     | Queue
 )
 
@@ -191,10 +222,15 @@ def plan(
     *,
     pending: NotRunning | None = None,
     start_timeout: timedelta = timedelta(minutes=10),
+    session: Session | None = None,
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
-    PENDING why that Job's worker has not started (None: it has, or no Job runs)."""
-    step = _plan(record, job, now, retention, pending, start_timeout)
+    PENDING why that Job's worker has not started (None: it has, or no Job runs);
+    SESSION the HitlSession its status names, if it exists."""
+    if record.phase == Phase.WAITING_FOR_HUMAN and not record.spec.cancel:
+        step: Plan = _human_plan(record, session, now)
+    else:
+        step = _plan(record, job, now, retention, pending, start_timeout)
     observed = record.status.observed_generation
     edited = observed is not None and record.generation > observed
     # Every other step writes a status (which observes the generation) or leads to one.
@@ -263,12 +299,51 @@ def _suspend_plan(record: Record, current: JobView | None) -> Plan:
     return Noop() if record.phase == Phase.SUSPENDED else Suspend(None)
 
 
+def _human_plan(record: Record, session: Session | None, now: datetime) -> Plan:
+    """Waiting for a person: open (or join) its HitlSession; when that session closes
+    after the job began to wait, queue it again (no retry spent) or fail it."""
+    name = record.status.hitl_session
+    spec = record.spec
+    if name is None or spec.creator_profile is None or spec.platform is None:
+        return Noop()  # no profile and platform to name a login by: a person must act
+    since = waiting_since(record)
+    if session is None or (not session.open and (session.status.closed_at or now) < (since or now)):
+        alert = record.status.message or f"{spec.platform} asks {spec.creator_profile} to log in"
+        return OpenSession(
+            name,
+            HitlSessionSpec(
+                creator_profile=spec.creator_profile,
+                platform=spec.platform,
+                session_type=SessionType.LOGIN_REQUIRED,
+                alert_message=alert[:1024],
+                credentials_secret_ref=SecretRef(
+                    name=platform_secret_name(spec.creator_profile, spec.platform),
+                    key=COOKIES_KEY,
+                ),
+            ),
+        )
+    phase = session.status.phase
+    if phase == HitlPhase.RESOLVED:
+        return Queue((record.status.attempts or 0) + 1)
+    if phase in {HitlPhase.EXPIRED, HitlPhase.CANCELLED}:
+        reason = "HitlExpired" if phase == HitlPhase.EXPIRED else "HitlCancelled"
+        return FailHuman(reason, f"HitlSession {name}: {session.status.message or phase}")
+    if session.open and record.key.name not in (session.status.waiting_jobs or []):
+        return JoinSession(name)
+    return Noop()
+
+
+def waiting_since(record: Record) -> datetime | None:
+    """When RECORD began to wait for a person (its WaitingForHuman condition turned True)."""
+    conditions = record.status.conditions or []
+    waiting = (c for c in conditions if c.type == "WaitingForHuman" and c.status == "True")
+    return next((c.last_transition_time for c in waiting), None)
+
+
 def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Plan:
     """Not suspended, not cancelled, no finished attempt to record: hold, wait or queue."""
     phase = record.phase
     attempts = record.status.attempts or 0
-    if phase == Phase.WAITING_FOR_HUMAN:
-        return Noop()
     if current is not None and not current.finished:
         if current.suspended:
             return Queue(attempts, resume=current)

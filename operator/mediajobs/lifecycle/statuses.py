@@ -18,6 +18,7 @@ from typing import Any
 from mediajobs.api.common import ConditionStatus
 from mediajobs.api.conditions import ConditionType, one_line, set_condition
 from mediajobs.api.mediajob import MediaJobStatus, Phase
+from mediajobs.jobs.naming import hitl_session_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.backoff import retry_delay
@@ -100,7 +101,9 @@ def _transition(
 
 
 # What a job that no longer waits in the queue stops showing.
-_OFF_QUEUE = MediaJobStatus(queue_position=None, waiting_reason=None, retry_after=None)
+_OFF_QUEUE = MediaJobStatus(
+    queue_position=None, waiting_reason=None, retry_after=None, hitl_session=None
+)
 
 
 def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
@@ -158,6 +161,21 @@ def _failed(
         event=("Warning", reason),
         changes=changes,
     )
+
+
+def human_failed(record: Record, reason: str, message: str, now: datetime) -> Transition:
+    """Its HitlSession expired or was cancelled (REASON HitlExpired or HitlCancelled)."""
+    failed = _failed(record, reason, message, now)
+    conditions, _ = set_condition(
+        failed.status.conditions or [],
+        C.WAITING_FOR_HUMAN,
+        "False",
+        reason,
+        message,
+        now=now,
+        generation=record.generation,
+    )
+    return Transition(_merge(failed.status, MediaJobStatus(conditions=conditions)), failed.event)
 
 
 def invalid(record: Record, message: str, now: datetime) -> Transition:
@@ -231,7 +249,13 @@ def _backing_off(record: Record, outcome: Outcome, failures: int, now: datetime)
 
 
 def _waiting_for_human(record: Record, outcome: Outcome, now: datetime) -> Transition:
+    """Its worker found itself logged out: it waits, holding no slot, on the HitlSession
+    of its (creatorProfile, platform) (controller/hitl.py opens it), if it names both."""
     message = outcome.message or "the platform asks for a login"
+    spec = record.spec
+    session = None
+    if spec.creator_profile is not None and spec.platform is not None:
+        session = hitl_session_name(spec.creator_profile, spec.platform)
     return _transition(
         record,
         Phase.WAITING_FOR_HUMAN,
@@ -243,7 +267,7 @@ def _waiting_for_human(record: Record, outcome: Outcome, now: datetime) -> Trans
             (C.WAITING_FOR_HUMAN, "True", "LoginRequired"),
         ],
         event=("Warning", "LoginRequired"),
-        changes=MediaJobStatus(message=one_line(message)),
+        changes=MediaJobStatus(message=one_line(message), hitl_session=session),
     )
 
 
