@@ -82,6 +82,8 @@ def test_cluster_wide_secrets_is_an_opt_in() -> None:
 CALLED = {
     ("mediajobs.dev", "mediajobs"): {"list", "watch", "delete"},
     ("mediajobs.dev", "mediajobs/status"): {"patch"},
+    ("mediajobs.dev", "hitlsessions"): {"get", "list", "watch", "create", "delete"},
+    ("mediajobs.dev", "hitlsessions/status"): {"patch"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "pods"): {"list", "watch"},
     ("", "resourcequotas"): {"list", "watch"},

@@ -73,7 +73,7 @@ capabilities:
 # status is the operator's.
 - apiGroups: [mediajobs.dev]
   resources: [hitlsessions]
-  verbs: [get, list, watch, create, patch, delete]
+  verbs: [get, list, watch, create, delete]
 - apiGroups: [mediajobs.dev]
   resources: [hitlsessions/status]
   verbs: [patch]
