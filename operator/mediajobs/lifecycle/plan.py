@@ -227,10 +227,7 @@ def plan(
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
     SESSION the HitlSession its status names, if it exists."""
-    if record.phase == Phase.WAITING_FOR_HUMAN and not record.spec.cancel:
-        step: Plan = _human_plan(record, session, now)
-    else:
-        step = _plan(record, job, now, retention, pending, start_timeout)
+    step = _plan(record, job, now, retention, pending, start_timeout, session)
     observed = record.status.observed_generation
     edited = observed is not None and record.generation > observed
     # Every other step writes a status (which observes the generation) or leads to one.
@@ -246,6 +243,7 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
     retention: Retention,
     pending: NotRunning | None,
     start_timeout: timedelta,
+    session: Session | None,
 ) -> Plan:
     phase = record.phase
     if phase is not None and phase.finished:
@@ -267,6 +265,8 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
             return Finish(current)
         if not current.suspended:
             return _running_plan(record, current, pending, now, start_timeout)
+    if phase == Phase.WAITING_FOR_HUMAN:
+        return _human_plan(record, session, now)
     return _waiting_plan(record, current, now)
 
 

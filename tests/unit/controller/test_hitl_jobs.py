@@ -135,3 +135,15 @@ async def test_a_cancelled_session_fails_its_jobs_and_a_new_login_opens_a_new_on
         assert w.phase("d") == "WaitingForHuman"
         fresh = session(w)
         assert fresh["metadata"]["uid"] != old and fresh["status"]["waitingJobs"] == ["d"]
+
+
+async def test_with_a_free_slot_a_resolved_job_is_admitted_at_once_and_adopted() -> None:
+    async with world(limits=CAP_1) as w:
+        await w.submit(mediajob("a").creator("alice", "fans"))
+        await logged_out(w, "a")
+        c = await controller(w)
+        await resolve(w, c, T0.timestamp() + 86400)
+        assert (w.phase("a"), w.status("a")["attempts"]) == ("Running", 2)
+        assert len(w.jobs_of("a")) == 2
+        await w.end_job("a")
+        assert w.phase("a") == "Succeeded"
