@@ -28,6 +28,7 @@ from mediajobs.jobs.naming import platform_secret_name
 from mediajobs.kube.port import Api, hitlsessions_path, secrets_path
 from mediajobs.lifecycle import hitl
 from mediajobs.lifecycle.hitl import COOKIES_KEY, Session
+from mediajobs.lifecycle.records import resource_version_of
 
 log = logging.getLogger("mediajobs.hitl")
 
@@ -50,7 +51,11 @@ class SessionController:
             self.locks.pop(key, None)
             self._count()
             return
-        self.known[key] = body
+        known = self.known.get(key)
+        if known is None or resource_version_of(body["metadata"]) >= resource_version_of(
+            known["metadata"]
+        ):
+            self.known[key] = body  # else older than our own write's answer: keep that
         await self.reconcile(key)
 
     async def sweep(self) -> None:
@@ -58,8 +63,13 @@ class SessionController:
         while True:
             await self.clock.sleep(SWEEP_SECONDS)
             for key, body in list(self.known.items()):
-                if (body.get("status") or {}).get("phase") in hitl.OPEN:
-                    await self.reconcile(key)
+                if (body.get("status") or {}).get("phase") in hitl.OPEN and self.leading():
+                    # Read afresh: an event kopf did not hand over is seen all the same.
+                    current = await self.api.get(hitlsessions_path(*key))
+                    if current is None:
+                        await self.event("DELETED", body)
+                    else:
+                        await self.event("MODIFIED", current)
 
     async def reconcile(self, key: tuple[str, str]) -> None:
         if not self.leading():

@@ -257,6 +257,8 @@ async def run(
     # watching namespaces and CRDs would find nothing more to serve, and under RBAC
     # bound to the operator's namespaces it retries 403s forever.
     settings.scanning.disabled = True
+    # kopf's own "handler succeeded" Events would bury the sessions' Events.
+    settings.posting.level = logging.WARNING
     await kopf.operator(
         registry=registry(),
         settings=settings,

@@ -159,7 +159,8 @@ def _close(
     *,
     more: HitlSessionStatus | None = None,
 ) -> Step:
-    closed = HitlSessionStatus(closed_at=_second(now))
+    # Not cut to the second: a job compares it with when it began to wait (plan.py).
+    closed = HitlSessionStatus(closed_at=now)
     if more is not None:
         closed = closed.model_copy(update={n: getattr(more, n) for n in more.model_fields_set})
     status = _status(session, phase, now, reason, message, more=closed)

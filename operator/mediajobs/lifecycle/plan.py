@@ -306,8 +306,7 @@ def _human_plan(record: Record, session: Session | None, now: datetime) -> Plan:
     spec = record.spec
     if name is None or spec.creator_profile is None or spec.platform is None:
         return Noop()  # no profile and platform to name a login by: a person must act
-    since = waiting_since(record)
-    if session is None or (not session.open and (session.status.closed_at or now) < (since or now)):
+    if session is None or not _applies(record, session):
         alert = record.status.message or f"{spec.platform} asks {spec.creator_profile} to log in"
         return OpenSession(
             name,
@@ -331,6 +330,16 @@ def _human_plan(record: Record, session: Session | None, now: datetime) -> Plan:
     if session.open and record.key.name not in (session.status.waiting_jobs or []):
         return JoinSession(name)
     return Noop()
+
+
+def _applies(record: Record, session: Session) -> bool:
+    """Whether SESSION's state is RECORD's to act on: open, or closed since it began to
+    wait and listing it (else it is an earlier login's, to replace)."""
+    if session.open:
+        return True
+    since, closed = waiting_since(record), session.status.closed_at
+    listed = record.key.name in (session.status.waiting_jobs or [])
+    return listed and since is not None and closed is not None and closed >= since
 
 
 def waiting_since(record: Record) -> datetime | None:
