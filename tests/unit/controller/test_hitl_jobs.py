@@ -147,3 +147,18 @@ async def test_with_a_free_slot_a_resolved_job_is_admitted_at_once_and_adopted()
         assert len(w.jobs_of("a")) == 2
         await w.end_job("a")
         assert w.phase("a") == "Succeeded"
+
+
+async def test_a_job_logged_out_again_after_its_session_resolved_opens_a_new_one() -> None:
+    async with world(limits=CAP_1) as w:
+        await w.submit(mediajob("a").creator("alice", "fans"))
+        await logged_out(w, "a")
+        c = await controller(w)
+        await resolve(w, c, T0.timestamp() + 86400)
+        resolved = session(w)["metadata"]["uid"]
+        await w.advance(1)
+        await logged_out(w, "a")  # the second attempt finds itself logged out too
+        assert w.phase("a") == "WaitingForHuman" and w.status("a")["attempts"] == 2
+        fresh = session(w)
+        assert fresh["metadata"]["uid"] != resolved and fresh["status"]["waitingJobs"] == ["a"]
+        assert len(w.jobs_of("a")) == 2  # not queued again by the old resolution
