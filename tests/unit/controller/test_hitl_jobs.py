@@ -55,6 +55,13 @@ async def resolve(w: World, c: SessionController, expires: float) -> None:
     await w.settle()
 
 
+async def one_resolved(w: World) -> None:
+    """a logs out, its session is resolved with fresh cookies."""
+    await w.submit(mediajob("a").creator("alice", "fans"))
+    await logged_out(w, "a")
+    await resolve(w, await controller(w), T0.timestamp() + 86400)
+
+
 async def two_waiting(w: World) -> None:
     """a and b log out in turn (c, no login, waits behind them); both wait on one session."""
     login = [mediajob(n).creator("alice", "fans") for n in ("a", "b")]
@@ -139,10 +146,7 @@ async def test_a_cancelled_session_fails_its_jobs_and_a_new_login_opens_a_new_on
 
 async def test_with_a_free_slot_a_resolved_job_is_admitted_at_once_and_adopted() -> None:
     async with world(limits=CAP_1) as w:
-        await w.submit(mediajob("a").creator("alice", "fans"))
-        await logged_out(w, "a")
-        c = await controller(w)
-        await resolve(w, c, T0.timestamp() + 86400)
+        await one_resolved(w)
         assert (w.phase("a"), w.status("a")["attempts"]) == ("Running", 2)
         assert len(w.jobs_of("a")) == 2
         await w.end_job("a")
@@ -151,10 +155,7 @@ async def test_with_a_free_slot_a_resolved_job_is_admitted_at_once_and_adopted()
 
 async def test_a_job_logged_out_again_after_its_session_resolved_opens_a_new_one() -> None:
     async with world(limits=CAP_1) as w:
-        await w.submit(mediajob("a").creator("alice", "fans"))
-        await logged_out(w, "a")
-        c = await controller(w)
-        await resolve(w, c, T0.timestamp() + 86400)
+        await one_resolved(w)
         resolved = session(w)["metadata"]["uid"]
         await w.advance(1)
         await logged_out(w, "a")  # the second attempt finds itself logged out too
