@@ -36,6 +36,9 @@ StartOperator = Callable[..., OperatorProcess]
 OPERATOR_RULES: list[dict[str, Any]] = [
     {"apiGroups": ["mediajobs.dev"], "resources": ["mediajobs", "mediajobs/status"],
      "verbs": ["get", "list", "watch", "patch", "update", "delete"]},
+    {"apiGroups": ["mediajobs.dev"], "resources": ["hitlsessions"],
+     "verbs": ["get", "list", "watch", "create", "delete"]},
+    {"apiGroups": ["mediajobs.dev"], "resources": ["hitlsessions/status"], "verbs": ["patch"]},
     {"apiGroups": ["batch"], "resources": ["jobs"],
      "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
     {"apiGroups": [""], "resources": ["pods", "resourcequotas"], "verbs": ["get", "list", "watch"]},
