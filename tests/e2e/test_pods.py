@@ -33,15 +33,16 @@ def restricted() -> dict[str, Any]:
     }
 
 
-def pod(name: str, image: str, command: list[str], **spec: Any) -> dict[str, Any]:
-    container = {
+def pod(name: str, image: str, command: list[str] | None, **spec: Any) -> dict[str, Any]:
+    container: dict[str, Any] = {
         "name": "main",
         "image": image,
         "imagePullPolicy": "Never",  # imported into the node's containerd; no registry
-        "command": command,
         "securityContext": restricted(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *spec.pop("mounts", [])],
     }
+    if command is not None:  # else the image's own entrypoint and arguments
+        container["command"] = command
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -69,7 +70,9 @@ def finished(kube: Kubectl, name: str) -> str:
 
 
 def describe(kube: Kubectl, name: str) -> str:
-    return kube.run("describe", "pod", name, check=False).stdout[-3000:]
+    logs = kube.run("logs", name, check=False)
+    described = kube.run("describe", "pod", name, check=False).stdout[-2000:]
+    return f"{described}\nlogs:\n{logs.stdout[-2000:]}{logs.stderr[-500:]}"
 
 
 def test_worker_image_runs_ffmpeg_onto_the_host_media_dir(e2e_ns: Kubectl, tmp_path: Path) -> None:
@@ -105,7 +108,7 @@ def test_worker_image_runs_ffmpeg_onto_the_host_media_dir(e2e_ns: Kubectl, tmp_p
 
 
 def test_pod_reaches_a_service_by_dns_name(e2e_ns: Kubectl) -> None:
-    server = pod("redis", REDIS, ["redis-server", "--port", "6379", "--save", "", "--dir", "/tmp"])
+    server = pod("redis", REDIS, None)  # the image's redis-server, listening on the pod IP
     server["spec"]["restartPolicy"] = "Always"
     e2e_ns.apply(server)
     e2e_ns.apply({
@@ -116,6 +119,10 @@ def test_pod_reaches_a_service_by_dns_name(e2e_ns: Kubectl) -> None:
     })  # fmt: skip
     e2e_ns.run("wait", "--for=condition=Ready", "pod/redis", f"--timeout={WAIT_LONG:.0f}s")
     host = f"redis.{e2e_ns.namespace}.svc.cluster.local"
-    e2e_ns.apply(pod("client", REDIS, ["redis-cli", "-h", host, "-p", "6379", "ping"]))
+    # kube-proxy programs the endpoint a moment after the pod is Ready (until then the
+    # Service rejects): the client polls, for 30 s at most, until it gets an answer.
+    ping = f"redis-cli -h {host} -p 6379 ping"
+    poll = f"for i in $(seq 30); do {ping} 2>/dev/null && exit 0; sleep 1; done; {ping}"
+    e2e_ns.apply(pod("client", REDIS, ["sh", "-c", poll]))
     assert finished(e2e_ns, "client") == "Succeeded", describe(e2e_ns, "client")
     assert e2e_ns.run("logs", "client").stdout.strip() == "PONG"
