@@ -35,8 +35,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ -z "$guard" ] || sudo_ rm -f "$guard"
-  # Nor at the next boot: hack/images.py starts the only dockerd these tools need.
-  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+  # Nor at the next boot: hack/images.py and hack/node.py start the only dockerd and
+  # containerd these tools need.
+  if [[ " ${missing[*]} " =~ " "(docker.io|containerd)" " ]] && [ -d /run/systemd/system ]; then
     sudo_ systemctl disable --quiet docker.service docker.socket containerd.service || true
   fi
 fi
