@@ -35,6 +35,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from cluster_pki import make_pki
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 HOST = "127.0.0.1"
@@ -113,9 +115,6 @@ class Cluster:
 
     # ---- certificates and credentials -------------------------------------------------
 
-    def _openssl(self, *args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
     @property
     def api_host(self) -> str:
         return NODE_HOST_IP if self.node_marker.exists() else HOST
@@ -126,47 +125,7 @@ class Cluster:
             "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,"
             "DNS:kubernetes.default.svc.cluster.local"
         )
-        p = self.pki
-        made = (p / "san.ext").read_text() if (p / "san.ext").exists() else None
-        if (p / "kubelet-client.crt").exists() and made == sans + "\n":
-            return
-        p.mkdir(parents=True, exist_ok=True)
-        self._openssl("genrsa", "-out", str(p / "ca.key"), "2048")
-        self._openssl(
-            "req", "-x509", "-new", "-nodes", "-key", str(p / "ca.key"), "-days", "3650",
-            "-subj", "/CN=mediajobs-local-ca", "-out", str(p / "ca.crt"),
-        )  # fmt: skip
-        self._openssl("genrsa", "-out", str(p / "apiserver.key"), "2048")
-        self._openssl(
-            "req", "-new", "-key", str(p / "apiserver.key"), "-subj", "/CN=kube-apiserver",
-            "-out", str(p / "apiserver.csr"),
-        )  # fmt: skip
-        (p / "san.ext").write_text(sans + "\n")
-        self._openssl(
-            "x509", "-req", "-in", str(p / "apiserver.csr"), "-CA", str(p / "ca.crt"),
-            "-CAkey", str(p / "ca.key"), "-CAcreateserial", "-days", "3650",
-            "-extfile", str(p / "san.ext"), "-out", str(p / "apiserver.crt"),
-        )  # fmt: skip
-        # The API server's client certificate for the kubelet (logs, exec): an admin.
-        self._openssl("genrsa", "-out", str(p / "kubelet-client.key"), "2048")
-        self._openssl(
-            "req", "-new", "-key", str(p / "kubelet-client.key"),
-            "-subj", "/O=system:masters/CN=kube-apiserver-kubelet-client",
-            "-out", str(p / "kubelet-client.csr"),
-        )  # fmt: skip
-        self._openssl(
-            "x509", "-req", "-in", str(p / "kubelet-client.csr"), "-CA", str(p / "ca.crt"),
-            "-CAkey", str(p / "ca.key"), "-CAcreateserial", "-days", "3650",
-            "-out", str(p / "kubelet-client.crt"),
-        )  # fmt: skip
-        self._openssl("genrsa", "-out", str(p / "sa.key"), "2048")
-        self._openssl("rsa", "-in", str(p / "sa.key"), "-pubout", "-out", str(p / "sa.pub"))
-        token = os.urandom(24).hex()
-        self.token_file.write_text(token)
-        # token,user,uid,"group": the admin is in system:masters, as kubeadm's admin is.
-        (p / "tokens.csv").write_text(f'{token},admin,admin,"system:masters"\n')
-        for key in p.glob("*.key"):
-            key.chmod(0o600)
+        make_pki(self.pki, sans, self.token_file)
 
     def write_kubeconfig(self) -> None:
         config = {
