@@ -50,6 +50,8 @@ KERNEL_TUNABLES = (
     "kernel/keys/root_maxkeys",
     "kernel/keys/root_maxbytes",
 )
+# Host folders the node mounts over inside its mount namespace.
+HOST_MOUNTPOINTS = ("/run/containerd", "/var/lib/cni")
 HOLDER = "mediajobs-node"  # the process that holds the node's mount namespace open
 # Started in this order (each inside the holder's namespaces); stopped in reverse.
 COMPONENTS = ("containerd", "kubelet", "kube-proxy", "coredns")
@@ -134,9 +136,13 @@ class RealNode:
         # Pod netns pins, containerd's shim sockets and the CNI cache stay in the node.
         cni_cache = self.root / "cni-cache"
         cni_cache.mkdir(exist_ok=True)
+        for mountpoint in HOST_MOUNTPOINTS:  # made here when missing, removed by down
+            if not Path(mountpoint).exists():
+                Path(mountpoint).mkdir(parents=True)
+                with (self.root / "made-dirs").open("a") as made:
+                    made.write(mountpoint + "\n")
         lines += [
             "mount -t tmpfs -o mode=755 mediajobs-node /run/netns",
-            "mkdir -p /run/containerd /var/lib/cni",
             "mount -t tmpfs -o mode=711 mediajobs-node /run/containerd",
             f"mount --bind {cni_cache} /var/lib/cni",
             "exec sleep infinity",
@@ -376,6 +382,10 @@ state = "{r / "containerd-state"}"
         made = self.root / "made-run-netns-mount"
         if made.exists() and is_mountpoint("/run/netns") and not any(Path("/run/netns").iterdir()):
             run("umount", "/run/netns")
+        made_dirs = self.root / "made-dirs"
+        for folder in made_dirs.read_text().split() if made_dirs.exists() else []:
+            with contextlib.suppress(OSError):  # kept if something else uses it now
+                Path(folder).rmdir()
         shutil.rmtree(self.root, ignore_errors=True)
         self.marker.unlink(missing_ok=True)
         log(f"node {NODE_NAME}: removed (netns {NETNS}, veth {HOST_VETH}, cgroup {CGROUP_ROOT})")

@@ -50,4 +50,6 @@ def host_state() -> dict[str, object]:
         "netns": command_output("ip", "netns", "list"),
         "links": command_output("ip", "-o", "link"),
         "mounts": sorted(Path("/proc/self/mountinfo").read_text().splitlines()),
+        # Folders the node mounts over in its own namespace (made when missing).
+        "folders": {d: Path(d).exists() for d in ("/run/containerd", "/var/lib/cni")},
     }
