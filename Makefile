@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 BIN_PATH = $(shell python3 hack/cluster.py bin-path)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help deps binaries crds manifests images lint unit worker integration test bench run cluster-up cluster-down
+.PHONY: help deps binaries crds manifests images lint unit worker integration test e2e bench run cluster-up cluster-down
 
 help:
 	@echo "make run           start the local cluster, install the CRDs, apply the examples"
@@ -17,7 +17,8 @@ help:
 	@echo "make crds          regenerate crds/ (and the chart's CRD templates) from the pydantic models"
 	@echo "make manifests     regenerate manifests/base, the example overlay and README's values reference from the chart"
 	@echo "make images        build the operator, FFmpeg worker and Redis images (hack/images.py)"
-	@echo "make cluster-up    start the local cluster (hack/cluster.py)"
+	@echo "make e2e           end-to-end tests: real pods on a real node (needs root; not in make test)"
+	@echo "make cluster-up    start the local cluster (hack/cluster.py; REAL_NODE=1 adds a real node)"
 	@echo "make cluster-down  stop it"
 
 deps:
@@ -55,8 +56,13 @@ integration: deps binaries
 test: deps binaries lint
 	PATH="$(BIN_PATH):$$PATH" $(PY) -m pytest tests -q
 
-cluster-up: deps binaries
-	python3 hack/cluster.py up
+# Real pods on a real node (hack/node.py): the images are imported into its containerd.
+# pyproject's addopts leave these out of every other run; `-m e2e` here takes precedence.
+e2e: deps binaries images
+	PATH="$(BIN_PATH):$$PATH" $(PY) -m pytest tests/e2e -m e2e -q
+
+cluster-up: deps binaries $(if $(REAL_NODE),images)
+	python3 hack/cluster.py up $(if $(REAL_NODE),--real-node)
 
 cluster-down:
 	python3 hack/cluster.py down

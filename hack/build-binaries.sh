@@ -38,8 +38,10 @@ etcd_fn() {
 # k8s.io/kubernetes cannot be `go install`ed: its go.mod replaces every staging
 # module with ./staging. Require it from a scratch module and point each of those
 # replaces at the published k8s.io/<m>@v0.<minor>.<patch> instead.
-k8s_fn() {
-  local out=$1 v=$2 staging="v0.${2#v1.}"
+# k8s_build OUT VERSION CMD...: builds those k8s.io/kubernetes/cmd/<CMD> binaries.
+k8s_build() {
+  local out=$1 v=$2 staging="v0.${2#v1.}"; shift 2
+  local cmds=("$@")
   go mod init mediajobs.local/k8s-build >/dev/null 2>&1
   local gomod
   gomod=$(go mod download -json "k8s.io/kubernetes@$v" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
@@ -47,7 +49,6 @@ k8s_fn() {
   for m in $(sed -nE 's#^\s*(k8s\.io/[A-Za-z0-9._-]+) => \./staging/.*#\1#p' "$gomod"); do
     go mod edit "-replace=$m=$m@$staging"
   done
-  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
   {
     printf '//go:build tools\npackage tools\nimport (\n'
     local c; for c in "${cmds[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done
@@ -65,6 +66,21 @@ k8s_fn() {
   done
 }
 
+k8s_fn() { k8s_build "$1" "$2" kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; }
+# The real node's kube-proxy (hack/node.py): a component of its own, so adding it
+# did not invalidate the control plane's cached build.
+kube_proxy_fn() { k8s_build "$1" "$2" kube-proxy; }
+
+# The real node's cluster DNS, from a scratch module that requires CoreDNS.
+coredns_fn() {
+  local out=$1 v=$2
+  go mod init mediajobs.local/coredns-build >/dev/null 2>&1
+  printf '//go:build tools\npackage tools\nimport _ "github.com/coredns/coredns"\n' > tools.go
+  go get "github.com/coredns/coredns@$v" >/dev/null
+  go mod tidy >/dev/null
+  mkdir -p "$out" && go build -ldflags "-s -w" -o "$out/coredns" github.com/coredns/coredns
+}
+
 kwok_fn() {
   local out=$1 v=$2
   GOBIN="$out" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$v"
@@ -79,4 +95,6 @@ build etcd "$ETCD_VERSION" etcd_fn
 build kubernetes "$K8S_VERSION" k8s_fn
 build kwok "$KWOK_VERSION" kwok_fn
 build helm "$HELM_VERSION" helm_fn
+build kube-proxy "$K8S_VERSION" kube_proxy_fn
+build coredns "$COREDNS_VERSION" coredns_fn
 say "binaries ready under $cache ($(du -sh "$cache" | cut -f1))"

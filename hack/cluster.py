@@ -35,6 +35,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from cluster_pki import make_pki
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 HOST = "127.0.0.1"
@@ -43,6 +45,10 @@ PORT_BASE = int(os.environ.get("MEDIAJOBS_CLUSTER_PORT_BASE", "26400"))
 ETCD_CLIENT, ETCD_PEER, APISERVER = PORT_BASE, PORT_BASE + 1, PORT_BASE + 2
 CONTROLLER_MANAGER, SCHEDULER, KWOK = PORT_BASE + 3, PORT_BASE + 4, PORT_BASE + 5
 SERVICE_CIDR = "10.96.0.0/16"
+# With a real node (hack/node.py) the API server binds to the host end of the node's
+# veth instead of 127.0.0.1: a /30 per port base, so clusters side by side never meet.
+_NODE_LINK = f"10.250.{(PORT_BASE // 100) % 250 + 1}"
+NODE_HOST_IP, NODE_IP = f"{_NODE_LINK}.1", f"{_NODE_LINK}.2"
 # Order matters: each depends on the ones before; `down` stops them in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 # `make run` starts the operator with its pid file next to these, so `down` stops it too.
@@ -76,6 +82,8 @@ def bin_dirs() -> dict[str, Path]:
         "kubernetes": root / f"kubernetes-{v['K8S_VERSION']}",
         "kwok": root / f"kwok-{v['KWOK_VERSION']}",
         "helm": root / f"helm-{v['HELM_VERSION']}",
+        "kube-proxy": root / f"kube-proxy-{v['K8S_VERSION']}",
+        "coredns": root / f"coredns-{v['COREDNS_VERSION']}",
     }
 
 
@@ -99,49 +107,25 @@ class Cluster:
         self.pids = root / "pids"
         self.kubeconfig = root / "kubeconfig"
         self.token_file = self.pki / "admin.token"
+        # Set by `up --real-node`; kept as a file so `down` and later commands know it.
+        self.node_marker = root / "real-node"
         # What this invocation started: its liveness is poll(), not /proc (which,
         # between fork and exec, still shows the Python parent's command line).
         self.started: dict[str, subprocess.Popen[bytes]] = {}
 
     # ---- certificates and credentials -------------------------------------------------
 
-    def _openssl(self, *args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    @property
+    def api_host(self) -> str:
+        return NODE_HOST_IP if self.node_marker.exists() else HOST
 
     def make_pki(self) -> None:
-        if (self.pki / "apiserver.crt").exists():
-            return
-        self.pki.mkdir(parents=True, exist_ok=True)
-        p = self.pki
-        self._openssl("genrsa", "-out", str(p / "ca.key"), "2048")
-        self._openssl(
-            "req", "-x509", "-new", "-nodes", "-key", str(p / "ca.key"), "-days", "3650",
-            "-subj", "/CN=mediajobs-local-ca", "-out", str(p / "ca.crt"),
-        )  # fmt: skip
-        self._openssl("genrsa", "-out", str(p / "apiserver.key"), "2048")
-        self._openssl(
-            "req", "-new", "-key", str(p / "apiserver.key"), "-subj", "/CN=kube-apiserver",
-            "-out", str(p / "apiserver.csr"),
-        )  # fmt: skip
         sans = (
-            "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,"
-            "DNS:kubernetes.default,DNS:kubernetes.default.svc,"
+            f"subjectAltName=IP:127.0.0.1,IP:{NODE_HOST_IP},IP:10.96.0.1,DNS:localhost,"
+            "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,"
             "DNS:kubernetes.default.svc.cluster.local"
         )
-        (p / "san.ext").write_text(sans + "\n")
-        self._openssl(
-            "x509", "-req", "-in", str(p / "apiserver.csr"), "-CA", str(p / "ca.crt"),
-            "-CAkey", str(p / "ca.key"), "-CAcreateserial", "-days", "3650",
-            "-extfile", str(p / "san.ext"), "-out", str(p / "apiserver.crt"),
-        )  # fmt: skip
-        self._openssl("genrsa", "-out", str(p / "sa.key"), "2048")
-        self._openssl("rsa", "-in", str(p / "sa.key"), "-pubout", "-out", str(p / "sa.pub"))
-        token = os.urandom(24).hex()
-        self.token_file.write_text(token)
-        # token,user,uid,"group": the admin is in system:masters, as kubeadm's admin is.
-        (p / "tokens.csv").write_text(f'{token},admin,admin,"system:masters"\n')
-        for key in p.glob("*.key"):
-            key.chmod(0o600)
+        make_pki(self.pki, sans, self.token_file)
 
     def write_kubeconfig(self) -> None:
         config = {
@@ -151,7 +135,7 @@ class Cluster:
                 {
                     "name": "mediajobs-local",
                     "cluster": {
-                        "server": f"https://{HOST}:{APISERVER}",
+                        "server": f"https://{self.api_host}:{APISERVER}",
                         "certificate-authority": str(self.pki / "ca.crt"),
                     },
                 }
@@ -189,8 +173,8 @@ class Cluster:
             return [
                 binary("kube-apiserver"),
                 f"--etcd-servers=http://{HOST}:{ETCD_CLIENT}",
-                f"--bind-address={HOST}",
-                f"--advertise-address={HOST}",
+                f"--bind-address={self.api_host}",
+                f"--advertise-address={self.api_host}",
                 f"--secure-port={APISERVER}",
                 f"--tls-cert-file={p / 'apiserver.crt'}",
                 f"--tls-private-key-file={p / 'apiserver.key'}",
@@ -204,6 +188,8 @@ class Cluster:
                 f"--service-account-signing-key-file={p / 'sa.key'}",
                 f"--service-account-issuer=https://{HOST}:{APISERVER}",
                 "--kubelet-preferred-address-types=InternalIP,Hostname",
+                f"--kubelet-client-certificate={p / 'kubelet-client.crt'}",
+                f"--kubelet-client-key={p / 'kubelet-client.key'}",
                 "--allow-privileged=false",
                 "--max-requests-inflight=1000",
                 "--max-mutating-requests-inflight=500",
@@ -264,8 +250,8 @@ class Cluster:
     def pid_file(self, name: str) -> Path:
         return self.pids / f"{name}.pid"
 
-    def running_pid(self, name: str) -> int | None:
-        """The pid in NAME's pid file, if that process is alive and is still ours."""
+    def running_pid(self, name: str, program: str | None = None) -> int | None:
+        """The pid in NAME's pid file, if that process (PROGRAM, default NAME) is alive and ours."""
         path = self.pid_file(name)
         if not path.exists():
             return None
@@ -277,18 +263,18 @@ class Cluster:
         if name == OPERATOR:
             ours = b"mediajobs" in b" ".join(cmdline) and b"operator" in cmdline
         else:
-            ours = bool(cmdline) and Path(cmdline[0].decode()).name == name
+            ours = bool(cmdline) and Path(cmdline[0].decode()).name == (program or name)
         return pid if ours else None  # a reused pid is not ours to touch
 
-    def start(self, name: str) -> None:
-        if self.running_pid(name):
+    def start(self, name: str, argv: list[str] | None = None, program: str | None = None) -> None:
+        if self.running_pid(name, program):
             log(f"{name}: already running")
             return
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pids.mkdir(parents=True, exist_ok=True)
         out = (self.logs / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            self.argv(name),
+            argv or self.argv(name),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -299,20 +285,22 @@ class Cluster:
         self.pid_file(name).write_text(f"{proc.pid}\n")
         log(f"{name}: started (pid {proc.pid}, log {self.logs / (name + '.log')})")
 
-    def stop(self, name: str, grace: float = 10.0) -> None:
-        pid = self.running_pid(name)
+    def stop(self, name: str, grace: float = 10.0, program: str | None = None) -> None:
+        pid = self.running_pid(name, program)
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and self.running_pid(name):
+            while time.monotonic() < deadline and self.running_pid(name, program):
                 time.sleep(0.1)
-            if self.running_pid(name):
+            if self.running_pid(name, program):
                 os.kill(pid, signal.SIGKILL)
-                while self.running_pid(name):
+                while self.running_pid(name, program):
                     time.sleep(0.05)
             log(f"{name}: stopped (pid {pid})")
         proc = self.started.pop(name, None)
         if proc is not None:
+            if proc.poll() is None:  # ours, but stopped before it exec'd its program
+                proc.kill()
             proc.wait()  # reap our child
         self.pid_file(name).unlink(missing_ok=True)
 
@@ -321,14 +309,20 @@ class Cluster:
     def _ssl(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
 
-    def api(self, path: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    def api(
+        self,
+        path: str,
+        method: str = "GET",
+        body: dict | list | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, dict]:
         request = urllib.request.Request(
-            f"https://{HOST}:{APISERVER}{path}",
+            f"https://{self.api_host}:{APISERVER}{path}",
             method=method,
             data=json.dumps(body).encode() if body is not None else None,
             headers={
                 "Authorization": f"Bearer {self.token_file.read_text()}",
-                "Content-Type": "application/json",
+                "Content-Type": content_type,
             },
         )
         try:
@@ -388,10 +382,16 @@ class Cluster:
 
     # ---- commands ---------------------------------------------------------------------
 
-    def up(self) -> None:
+    def up(self, real_node: bool = False) -> None:
         t0 = time.monotonic()
         self.root.mkdir(parents=True, exist_ok=True)
         self.make_pki()
+        node = None
+        if real_node:
+            from node import RealNode  # noqa: PLC0415 (node.py imports this module)
+
+            node = RealNode(self)
+            node.make_network()  # first: the API server binds to the veth's host end
         self.write_kubeconfig()
         self.start("etcd")
         self.start("kube-apiserver")
@@ -402,10 +402,17 @@ class Cluster:
         names = self.apply_nodes()
         self.wait("the KWOK nodes to be Ready", lambda: self.nodes_ready(names))
         self.wait("the default service account", self.default_service_account)
+        if node is not None:
+            node.up()
         log(f"ready in {time.monotonic() - t0:.1f} s; KUBECONFIG={self.kubeconfig}")
 
     def down(self) -> None:
-        for name in (OPERATOR, *reversed(COMPONENTS)):
+        self.stop(OPERATOR)
+        if self.node_marker.exists():
+            from node import RealNode  # noqa: PLC0415 (node.py imports this module)
+
+            RealNode(self).down()
+        for name in reversed(COMPONENTS):
             self.stop(name)
         for sub in ("etcd", "pids"):
             shutil.rmtree(self.root / sub, ignore_errors=True)
@@ -427,12 +434,17 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("command", choices=["up", "down", "status", "kubeconfig", "bin-path"])
+    parser.add_argument(
+        "--real-node",
+        action="store_true",
+        help="up: also a real node (containerd, kubelet, kube-proxy, CoreDNS; hack/node.py)",
+    )
     args = parser.parse_args()
     cluster = Cluster(state_dir())
     if args.command == "up":
         ensure_binaries()
         try:
-            cluster.up()
+            cluster.up(real_node=args.real_node)
         except BaseException:
             log("start failed: stopping what was started")
             cluster.down()

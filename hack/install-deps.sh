@@ -11,8 +11,10 @@ source hack/versions.env  # UV_VERSION
 # lua5.1, lua5.4: tests run the Argo CD health checks (Argo CD's gopher-lua is a Lua 5.1).
 # docker.io, debootstrap: `make images` (hack/images.py) runs a private dockerd on a
 # Debian base it makes; dockerd's own containerd and runc come with docker.io.
+# containerd, runc, containernetworking-plugins, iptables: the real node (hack/node.py)
+# runs pods with them inside a network and mount namespace of its own.
 DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates libimage-exiftool-perl
-  lua5.1 lua5.4 docker.io debootstrap)
+  lua5.1 lua5.4 docker.io debootstrap containerd runc containernetworking-plugins iptables)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -33,9 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ -z "$guard" ] || sudo_ rm -f "$guard"
-  # Nor at the next boot: hack/images.py starts the only dockerd these tools need.
-  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
-    sudo_ systemctl disable --quiet docker.service docker.socket || true
+  # Nor at the next boot: hack/images.py and hack/node.py start the only dockerd and
+  # containerd these tools need.
+  if [[ " ${missing[*]} " =~ " "(docker.io|containerd)" " ]] && [ -d /run/systemd/system ]; then
+    sudo_ systemctl disable --quiet docker.service docker.socket containerd.service || true
   fi
 fi
 # The distribution's redis-server unit may have started a server on 6379; tests
