@@ -89,3 +89,10 @@ class TerminationMessage(ApiModel):
     result: JobResult | None = None
     error: str | None = Field(default=None, max_length=1024)
     footprint: Footprint | None = None
+    retry_after_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=86400,
+        description="With exit 75: the platform asked for this wait (an HTTP 429's "
+        "Retry-After); the next attempt starts no sooner.",
+    )
