@@ -9,6 +9,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/versions.env"
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/mediajobs/bin
 mkdir -p "$cache"
+# One build at a time per cache: a second `make` (another checkout, a parallel run)
+# waits here, then finds what the first built instead of compiling it again.
+exec 9>"$cache/.lock"
+flock 9
 export CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local
 
 say() { printf '[build-binaries] %s\n' "$*" >&2; }
@@ -21,7 +25,7 @@ build() {
   say "$name $version: building (first run only)..."
   local t0=$SECONDS
   (cd "$work" && "$fn" "$work/out" "$version")
-  mv "$work/out" "$dest"
+  mv -T "$work/out" "$dest"  # -T: never nest the folder inside an existing one
   rm -rf "$work"
   say "$name $version: built in $((SECONDS - t0)) s"
 }
