@@ -180,23 +180,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if not self._record():
             return
-        base, path = self.platform.base, self.path.split("?", 1)[0]
+        path = self.path.split("?", 1)[0]
         parts = path.strip("/").split("/")
-        if path == "/login":
+        if path == "/login" or parts[0] == "walled":
             self._reply(200, _LOGIN)
-        elif path == "/upload":
-            if self._logged_in():
-                self._reply(200, _UPLOAD_FORM)
         elif parts[0] == "forbidden":
             self._reply(403, "no")
-        elif parts[0] == "walled":
-            self._reply(200, _LOGIN)
         elif path == "/echo":
             cookie = self.headers.get("Cookie", "")
             self._reply(200, f'<html><head><meta property="og:description" content="{cookie}">'
                              "</head><body></body></html>")  # fmt: skip
-        elif not self._logged_in():
-            return
+        elif self._logged_in():
+            self._member_page(path, parts)
+
+    def _member_page(self, path: str, parts: list[str]) -> None:
+        base = self.platform.base
+        if path == "/upload":
+            self._reply(200, _UPLOAD_FORM)
         elif parts[:1] == ["u"] and len(parts) == 2:
             self._reply(200, _profile_html(parts[1], base))
         elif parts[:1] == ["p"] and len(parts) == 2:
