@@ -19,7 +19,7 @@ PLATFORM = PlatformConfig.model_validate(
         "login": {"url": "/login", "markers": ["Sign in"]},
         "maxRetries": 2,
         "maxRetryWaitSeconds": 30,
-    }  # fmt: skip
+    }
 )
 
 
