@@ -103,8 +103,9 @@ class Step(ApiModel):
 
     @property
     def kind(self) -> StepKind:
-        name = next(n for n in type(self).model_fields if getattr(self, n) is not None)
-        return StepKind(self.model_fields[name].alias or name)
+        fields = type(self).model_fields
+        name = next(n for n in fields if getattr(self, n) is not None)
+        return StepKind(fields[name].alias or name)
 
 
 class Page(ApiModel):

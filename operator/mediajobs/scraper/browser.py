@@ -42,8 +42,9 @@ log = logging.getLogger("mediajobs.scraper")
 
 CHROMIUM_ENV = "MEDIAJOBS_CHROMIUM"
 CHROMIUM = "/usr/bin/chromium"
-# Headless, unsandboxed (the pod is the sandbox: no privileges to make one), and none of
-# Chromium's own traffic (updates, sync, field trials, safe browsing).
+# Headless, unsandboxed (the pod is the sandbox: no privileges to make one), none of
+# Chromium's own traffic (updates, sync, field trials, safe browsing), and its shared
+# memory in /tmp (a pod's /dev/shm is 64 MiB).
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -53,6 +54,7 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--disable-dev-shm-usage",
 ]
 
 
