@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from tests.scraper.conftest import Scrape, cookies_json, http_platform
+from tests.scraper.conftest import REPO_OPERATOR, Scrape, cookies_json, http_platform
 from tests.scraper.fake_platform import EXPIRED_SESSION, SESSION, Platform
 
 OK, INVALID, LOGIN_REQUIRED, TEMPORARY = 0, 2, 3, 75
@@ -221,3 +225,17 @@ def test_an_unconfigured_platform_is_invalid(scrape: Scrape) -> None:
 def test_a_missing_post_is_invalid(scrape: Scrape, platform: Platform) -> None:
     run = scrape("scrape_profile", http_platform(platform.base, profile={"path": "/nope"}))
     assert (run.code, run.error) == (INVALID, f"fakeplace answered HTTP 404 ({platform.base}/nope)")
+
+
+def test_the_cli_runs_the_scraper(tmp_path: Path) -> None:
+    """`mediajobs scrape` (the image's command) is this worker: no task is exit 2."""
+    termination = tmp_path / "termination"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAJOB_")}
+    env |= {"MEDIAJOB_TERMINATION_LOG": str(termination),
+            "PYTHONPATH": str(REPO_OPERATOR)}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "mediajobs", "scrape"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == INVALID
+    assert json.loads(termination.read_text()) == {
+        "error": "no task: set MEDIAJOB_TASK or MEDIAJOB_TASK_FILE"
+    }
