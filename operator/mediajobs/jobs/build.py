@@ -4,7 +4,8 @@ One Job per attempt, and the operator owns retries: ``backoffLimit: 0``, and
 the worker's exit codes (api/task.py ``ExitCode``) fail the Job at once through
 ``podFailurePolicy`` so its Failed condition names the rule. A disrupted pod
 (eviction, preemption, node drain) is not the worker's fault: the Job
-controller replaces it and no retry is spent.
+controller replaces it and no retry is spent. A scraper pod (and only a scraper pod)
+mounts its platform session Secret's cookies read-only; the Task says where.
 """
 
 from __future__ import annotations

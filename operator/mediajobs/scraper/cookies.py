@@ -120,5 +120,6 @@ def browser_cookies(cookies: list[Cookie], base_url: str) -> list[dict[str, Any]
 
 
 def secret_values(cookies: list[Cookie]) -> list[str]:
-    """What must never be shown: each cookie's value (short ones too, if not trivially short)."""
+    """What must never be shown: each cookie's value of 4 characters or more (a shorter
+    one, "1" or "yes", would blank out ordinary text and is no credential)."""
     return sorted({c.value for c in cookies if len(c.value) >= 4}, key=len, reverse=True)
