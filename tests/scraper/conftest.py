@@ -81,7 +81,7 @@ Scrape = Callable[..., Run]
 @pytest.fixture
 def scrape(tmp_path: Path) -> Scrape:
     """Run `python -m mediajobs.scraper` on one task; the cookies file is written first
-    (cookies=None: no file at all)."""
+    (cookies=None: no file at all); ON_START is called with the running process."""
     media = tmp_path / "media"
     media.mkdir(exist_ok=True)
 
@@ -92,6 +92,7 @@ def scrape(tmp_path: Path) -> Scrape:
         params: dict[str, Any] | None = None,
         inputs: list[dict[str, str]] | None = None,
         cookies: str | None = cookies_json(),
+        on_start: Callable[[subprocess.Popen[str]], None] | None = None,
         **fields: Any,
     ) -> Run:
         cookie_file = tmp_path / "session" / "cookies.json"
@@ -115,15 +116,17 @@ def scrape(tmp_path: Path) -> Scrape:
             "MEDIAJOB_TERMINATION_LOG": str(termination),
             "PYTHONPATH": path,
         }
-        done = subprocess.run(
+        with subprocess.Popen(
             [sys.executable, "-m", "mediajobs.scraper"],
-            env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
-        )  # fmt: skip
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ) as proc:  # fmt: skip
+            if on_start is not None:
+                on_start(proc)
+            stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
         text = termination.read_text()
-        for where, said in (("stdout", done.stdout), ("stderr", done.stderr), ("message", text)):
+        for where, said in (("stdout", stdout), ("stderr", stderr), ("message", text)):
             assert SESSION not in said, f"the session cookie leaked into the {where}"
-        return Run(done.returncode, TerminationMessage.model_validate_json(text),
-                   done.stdout, done.stderr)  # fmt: skip
+        return Run(proc.returncode, TerminationMessage.model_validate_json(text), stdout, stderr)
 
     return run
 

@@ -11,6 +11,7 @@ platform has revoked: it redirects to /login like a missing one). Pages:
   ``{"id", "url"}``; ``/upload``: a form that posts it from JavaScript.
 - ``/walled/u/<profile>``: 200 with a "Log in to continue" page; ``/forbidden/...``: 403.
 - ``/echo``: a page that writes the Cookie header it got into its og:description.
+- ``/slow``: answers only when the server stops (a platform that hangs).
 - ``limit(prefix, times, retry_after)``: the next TIMES requests under PREFIX get a 429.
 """
 
@@ -32,6 +33,7 @@ from typing import Any
 SESSION = "sess-7f3a9c2e1b5d4f60a8e2c9d1"  # the cookie value that must never be shown
 EXPIRED_SESSION = "sess-revoked-0000"
 LOGIN_MARKER = "Log in to continue"
+RUN_LIMIT_S = 120  # how long /slow hangs at most
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Platform:
     uploads: list[dict[str, Any]] = field(default_factory=list)
     limits: dict[str, tuple[int, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def limit(self, prefix: str, times: int, retry_after: int) -> None:
         with self.lock:
@@ -186,6 +189,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._reply(200, _LOGIN)
         elif parts[0] == "forbidden":
             self._reply(403, "no")
+        elif path == "/slow":
+            self.platform.stopping.wait(RUN_LIMIT_S)
+            self._reply(503, "too late")
         elif path == "/echo":
             cookie = self.headers.get("Cookie", "")
             self._reply(200, f'<html><head><meta property="og:description" content="{cookie}">'
@@ -247,5 +253,6 @@ def serve() -> Iterator[Platform]:
     try:
         yield platform
     finally:
+        platform.stopping.set()
         server.shutdown()
         server.server_close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -225,6 +226,21 @@ def test_an_unconfigured_platform_is_invalid(scrape: Scrape) -> None:
 def test_a_missing_post_is_invalid(scrape: Scrape, platform: Platform) -> None:
     run = scrape("scrape_profile", http_platform(platform.base, profile={"path": "/nope"}))
     assert (run.code, run.error) == (INVALID, f"fakeplace answered HTTP 404 ({platform.base}/nope)")
+
+
+def test_sigterm_mid_request_ends_the_attempt_as_temporary(
+    scrape: Scrape, platform: Platform
+) -> None:
+    def stop_once_asked(proc: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 60
+        while not platform.seen("/slow") and proc.poll() is None:
+            assert time.monotonic() < deadline, "the scraper never asked for the page"
+            time.sleep(0.05)  # polling the server's record, not waiting for an outcome
+        proc.send_signal(signal.SIGTERM)
+
+    run = scrape("scrape_profile", http_platform(platform.base, profile={"path": "/slow"}),
+                 on_start=stop_once_asked)  # fmt: skip
+    assert (run.code, run.error) == (TEMPORARY, "stopped by SIGTERM before finishing")
 
 
 def test_the_cli_runs_the_scraper(tmp_path: Path) -> None:
