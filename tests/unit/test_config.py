@@ -65,6 +65,15 @@ def test_platforms_from_yaml(tmp_path: Path) -> None:
              "profile": {"path": "/", "steps": [{"goto": "/", "click": "a"}]}},
             "a step does exactly one thing, this one sets ['goto', 'click']",
         ),
+        (
+            {"baseUrl": "https://x.example", "post": {"path": "/", "steps": [{"goto": "/"}]}},
+            "post.steps are the browser adapter's (adapter: browser)",
+        ),
+        (
+            {"baseUrl": "https://x.example", "adapter": "browser",
+             "profile": {"path": "/", "format": "json"}},
+            "profile has format json: JSON endpoints are the http adapter's",
+        ),
     ],
 )  # fmt: skip
 def test_bad_platforms_are_refused(entry: dict[str, object], problem: str) -> None:

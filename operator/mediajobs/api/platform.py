@@ -177,3 +177,17 @@ class PlatformConfig(ApiModel):
         description="The longest Retry-After waited for within the attempt; a longer one "
         "ends it (exit 75) and the operator starts the next no sooner.",
     )
+
+    @model_validator(mode="after")
+    def _fits_the_adapter(self) -> PlatformConfig:
+        # Said when the operator starts, not when a job first meets it.
+        pages = {"profile": self.profile, "post": self.post, "upload": self.upload}
+        for key, page in pages.items():
+            if page is None:
+                continue
+            if page.steps is not None and self.adapter is AdapterKind.HTTP:
+                raise ValueError(f"{key}.steps are the browser adapter's (adapter: browser)")
+            json = isinstance(page, Page) and page.format == "json"
+            if json and self.adapter is AdapterKind.BROWSER:
+                raise ValueError(f"{key} has format json: JSON endpoints are the http adapter's")
+        return self
