@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Builds the container images locally (no registry is reachable) and saves them as tarballs.
 
-    python3 hack/images.py          # `make images`: base (once), four images, tarballs
+    python3 hack/images.py          # `make images`: base (once), five images, tarballs
 
 Images, tagged with the package version from pyproject.toml:
     docker.io/local/mediajobs-operator:<version>       images/operator
     docker.io/local/mediajobs-ffmpeg-worker:<version>  images/ffmpeg-worker
+    docker.io/local/mediajobs-scraper:<version>        images/scraper
     docker.io/local/mediajobs-redis:<version>          images/redis
     docker.io/local/mediajobs-pause:<version>          images/pause (the pod sandbox)
 all FROM docker.io/local/debian-base:bookworm-<hash>: `debootstrap --variant=minbase`
@@ -65,6 +66,7 @@ class Image:
 IMAGES = (
     Image("mediajobs-operator", "operator", extra="operator"),
     Image("mediajobs-ffmpeg-worker", "ffmpeg-worker", extra="worker"),
+    Image("mediajobs-scraper", "scraper", extra="scraper"),
     Image("mediajobs-redis", "redis"),
     Image("mediajobs-pause", "pause"),  # the real node's pod sandbox (hack/node.py)
 )

@@ -13,8 +13,10 @@ source hack/versions.env  # UV_VERSION
 # Debian base it makes; dockerd's own containerd and runc come with docker.io.
 # containerd, runc, containernetworking-plugins, iptables: the real node (hack/node.py)
 # runs pods with them inside a network and mount namespace of its own.
+# chromium: the scraper's browser adapter drives it through Playwright (no browser download).
 DEBIAN_PACKAGES=(ffmpeg redis-server openssl iproute2 ca-certificates libimage-exiftool-perl
-  lua5.1 lua5.4 docker.io debootstrap containerd runc containernetworking-plugins iptables)
+  lua5.1 lua5.4 docker.io debootstrap containerd runc containernetworking-plugins iptables
+  chromium)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -113,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     op.add_argument("--context", default=None, help="the kubeconfig context (default: current)")
     op.add_argument("--verbose", action="store_true")
     commands.add_parser("worker", help="run one media task (the job container's entrypoint)")
+    commands.add_parser("scrape", help="run one scrape or publish task (the scraper image's)")
     detect = commands.add_parser(
         "detect-watermark", help="recover the invisible per-fan id from an image or video"
     )
@@ -131,12 +132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {path}")
         return 0
     # Imported per command: the worker image installs the `worker` extra only
-    # (no kopf), the operator image the `operator` extra only (no ffmpeg bindings),
+    # (no kopf), the scraper image the `scraper` extra, the operator image the
+    # `operator` extra only (no ffmpeg bindings),
     # and a job container starts once per job: it loads nothing the worker does not use.
     if args.command == "worker":
         from mediajobs.worker.start import main as worker_main  # noqa: PLC0415
 
         return worker_main(rest)
+    if args.command == "scrape":
+        from mediajobs.scraper.main import main as scrape_main  # noqa: PLC0415 - scraper extra
+
+        return scrape_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "detect-watermark":

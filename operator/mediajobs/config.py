@@ -15,6 +15,7 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from mediajobs.api.common import ApiModel, Category
+from mediajobs.api.platform import PlatformConfig
 
 
 class CategoryLimits(ApiModel):
@@ -117,6 +118,11 @@ class OperatorConfig(ApiModel):
     allow_private_urls: bool = False
     max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
     leader_election: LeaderElection = Field(default_factory=LeaderElection)
+    platforms: dict[str, PlatformConfig] = Field(
+        default_factory=dict,
+        description="How the scraper reaches each platform (spec.platform): adapter, pages, "
+        "login wall, upload endpoint. A scrape or publish job gets its platform's entry.",
+    )
 
     @field_validator("limits", mode="after")
     @classmethod

@@ -12,6 +12,7 @@ import yaml
 
 from mediajobs.api.common import Category
 from mediajobs.api.mediajob import MediaJobSpec
+from mediajobs.api.platform import PlatformConfig
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job
 from mediajobs.jobs.naming import job_labels
@@ -407,3 +408,23 @@ def test_replicas_without_leader_election_are_refused() -> None:
     alone = render(None, "--set=operator.leaderElection.enabled=false,operator.replicas=1")
     assert _config(alone).leader_election.enabled is False
     assert not [r for r in of_kind(alone, "Role") if "leader-election" in r["metadata"]["name"]]
+
+
+def test_platforms_reach_the_operator_config_and_the_schema_checks_them(tmp_path: Path) -> None:
+    platforms = {
+        "fanplace": {
+            "adapter": "browser",
+            "baseUrl": "https://fanplace.example",
+            "login": {"url": "/login", "markers": ["Log in to continue"]},
+            "profile": {"path": "/u/{profile}", "steps": [{"goto": "/u/{profile}"}]},
+        }
+    }
+    values = tmp_path / "platforms.yaml"
+    values.write_text(yaml.safe_dump({"config": {"platforms": platforms}}))
+    config = _config(render(values))
+    assert config.platforms == {"fanplace": PlatformConfig.model_validate(platforms["fanplace"])}
+    assert _config(render()).platforms == {}
+    values.write_text(yaml.safe_dump({"config": {"platforms": {"x": {"adapter": "curl"}}}}))
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        render(values)
+    assert "baseUrl" in refused.value.stderr and "adapter" in refused.value.stderr

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from mediajobs.api.common import Category
+from mediajobs.api.platform import AdapterKind, StepKind
 from mediajobs.config import OperatorConfig, load_config
 
 
@@ -28,3 +33,49 @@ def test_naming_one_category_keeps_the_others(tmp_path: Path) -> None:
 
 def test_no_file_means_defaults() -> None:
     assert load_config(None) == OperatorConfig()
+
+
+def test_platforms_from_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "platforms:\n"
+        "  fanplace:\n"
+        "    adapter: browser\n"
+        "    baseUrl: https://fanplace.example\n"
+        "    login: {url: /login, markers: [Log in to continue]}\n"
+        "    profile: {path: '/u/{profile}', steps: [{goto: '/u/{profile}'}, {waitFor: .n}]}\n"
+    )
+    [(name, platform)] = load_config(path).platforms.items()
+    assert (name, platform.adapter, platform.login.markers) == (
+        "fanplace",
+        AdapterKind.BROWSER,
+        ["Log in to continue"],
+    )
+    assert platform.profile is not None and platform.profile.steps is not None
+    assert [s.kind for s in platform.profile.steps] == [StepKind.GOTO, StepKind.WAIT_FOR]
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"baseUrl": "ftp://x.example"}, "must be an http:// or https:// URL"),
+        ({"baseUrl": "https://x.example", "adapter": "curl"}, "Input should be 'http' or"),
+        (
+            {"baseUrl": "https://x.example",
+             "profile": {"path": "/", "steps": [{"goto": "/", "click": "a"}]}},
+            "a step does exactly one thing, this one sets ['goto', 'click']",
+        ),
+        (
+            {"baseUrl": "https://x.example", "post": {"path": "/", "steps": [{"goto": "/"}]}},
+            "post.steps are the browser adapter's (adapter: browser)",
+        ),
+        (
+            {"baseUrl": "https://x.example", "adapter": "browser",
+             "profile": {"path": "/", "format": "json"}},
+            "profile has format json: JSON endpoints are the http adapter's",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_platforms_are_refused(entry: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(problem)):
+        OperatorConfig.model_validate({"platforms": {"p": entry}})

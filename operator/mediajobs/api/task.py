@@ -22,6 +22,7 @@ from mediajobs.api.contract import (
     ExitCode,
 )
 from mediajobs.api.mediajob import InputRef, JobResult, OutputRef
+from mediajobs.api.platform import PlatformConfig
 
 __all__ = [
     "TASK_ENV",
@@ -59,6 +60,15 @@ class Task(ApiModel):
     gpu: bool = Field(default=False, description="The pod holds a GPU: try NVENC.")
     creator_profile: str | None = None
     platform: str | None = None
+    platform_config: PlatformConfig | None = Field(
+        default=None,
+        description="Scrape and publish jobs: the operator config's entry for the platform.",
+    )
+    cookies_file: str | None = Field(
+        default=None,
+        description="Scrape and publish jobs: the platform session's cookies.json "
+        "(the Secret, mounted read-only); absent or unreadable: login required.",
+    )
     progress: ProgressSink = Field(default_factory=ProgressSink)
     allow_private_urls: bool = Field(
         default=False, description="Allow URLs that resolve to private or loopback addresses."

@@ -24,10 +24,10 @@ from typing import Any
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
 from mediajobs.controller.metrics import Metrics
-from mediajobs.jobs.naming import platform_secret_name
+from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.kube.port import Api, hitlsessions_path, secrets_path
 from mediajobs.lifecycle import hitl
-from mediajobs.lifecycle.hitl import COOKIES_KEY, Session
+from mediajobs.lifecycle.hitl import Session
 from mediajobs.lifecycle.records import resource_version_of
 
 log = logging.getLogger("mediajobs.hitl")

@@ -4,7 +4,8 @@ One Job per attempt, and the operator owns retries: ``backoffLimit: 0``, and
 the worker's exit codes (api/task.py ``ExitCode``) fail the Job at once through
 ``podFailurePolicy`` so its Failed condition names the rule. A disrupted pod
 (eviction, preemption, node drain) is not the worker's fault: the Job
-controller replaces it and no retry is spent.
+controller replaces it and no retry is spent. A scraper pod (and only a scraper pod)
+mounts its platform session Secret's cookies read-only; the Task says where.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from mediajobs.api.mediajob import KIND, MediaJobSpec
 from mediajobs.api.task import TASK_ENV, TERMINATION_LOG, ExitCode
 from mediajobs.catalog import Runner, entry
 from mediajobs.config import GpuPool, OperatorConfig
-from mediajobs.jobs.naming import CONTAINER, job_labels, job_name
+from mediajobs.jobs.naming import CONTAINER, COOKIES_KEY, job_labels, job_name
 from mediajobs.jobs.placement import Placement
-from mediajobs.jobs.task import SCRATCH_DIR, build_task
+from mediajobs.jobs.task import SCRATCH_DIR, SESSION_DIR, build_task, session_secret
 
 GPU_RESOURCE = "nvidia.com/gpu"
 # The uid and gid the images run as; fsGroup makes the media volume writable to it.
@@ -67,6 +68,25 @@ def _container(spec: MediaJobSpec, task_json: str, config: OperatorConfig) -> di
         "command": list(WORKER_COMMAND[runner]),
         "env": [task_env],
     }
+
+
+def _session_volume(secret: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The platform session Secret SECRET as (volume, mount): only its cookies, read-only.
+
+    Optional: a Secret deleted after admission leaves the file missing, and the scraper
+    exits 3 (login required) instead of the pod hanging in ContainerCreating.
+    """
+    volume = {
+        "name": "session",
+        "secret": {
+            "secretName": secret,
+            "items": [{"key": COOKIES_KEY, "path": COOKIES_KEY}],
+            "defaultMode": 0o440,  # owner root, group fsGroup: the worker's uid reads it
+            "optional": True,
+        },
+    }
+    mount = {"name": "session", "mountPath": SESSION_DIR, "readOnly": True}
+    return volume, mount
 
 
 def _resources(placement: Placement) -> dict[str, Any]:
@@ -146,6 +166,11 @@ def build_job(
             {"name": "scratch", "emptyDir": {}},
         ],
     }
+    secret = session_secret(spec)
+    if secret is not None:
+        volume, mount = _session_volume(secret)
+        pod["volumes"].append(volume)
+        container["volumeMounts"].append(mount)
     if config.job_service_account:
         pod["serviceAccountName"] = config.job_service_account
     if pool is not None:

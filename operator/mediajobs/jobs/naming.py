@@ -22,6 +22,8 @@ ATTEMPT_LABEL = f"{GROUP}/attempt"
 CATEGORY_LABEL = f"{GROUP}/category"
 # The one container of a Job's pod; podFailurePolicy and the outcome look it up by name.
 CONTAINER = "worker"
+# The platform session Secret's key holding the login cookies (lifecycle/hitl.py's format).
+COOKIES_KEY = "cookies.json"
 
 # Label values and DNS-1123 labels (the Job controller copies the Job's name
 # into its pods' `job-name` label) are at most 63 characters.

@@ -29,7 +29,6 @@ from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
 from mediajobs.lifecycle.statuses import Event
 
 RESOLVED = "Resolved"  # the condition kubectl wait --for=condition=Resolved reads
-COOKIES_KEY = "cookies.json"
 OPEN = frozenset({None, HitlPhase.PENDING, HitlPhase.IN_PROGRESS})
 
 

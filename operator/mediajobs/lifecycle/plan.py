@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from mediajobs.api.hitl import HitlPhase, HitlSessionSpec, SecretRef, SessionType
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
-from mediajobs.jobs.naming import platform_secret_name
+from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
-from mediajobs.lifecycle.hitl import COOKIES_KEY, Session
+from mediajobs.lifecycle.hitl import Session
 from mediajobs.lifecycle.records import JobView, Record
 
 # Waiting reasons on the way to a start: not worth a word to the user.

@@ -53,19 +53,21 @@ def address_allowed(address: str, allow_private: bool) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def vetted_address(host: str, addresses: list[str], allow_private: bool) -> str:
+def vetted_address(
+    host: str, addresses: list[str], allow_private: bool, doing: str = "download"
+) -> str:
     """The address to connect to: every address HOST resolves to must be allowed."""
     if not addresses:
-        raise TemporaryFailure(f"download failed: {host} has no address")
+        raise TemporaryFailure(f"{doing} failed: {host} has no address")
     refused = [a for a in addresses if not address_allowed(a, allow_private)]
     if refused:
         raise InvalidInput(
-            f"download refused: {host} resolves to a private or local address ({refused[0]})"
+            f"{doing} refused: {host} resolves to a private or local address ({refused[0]})"
         )
     return addresses[0]
 
 
-def _resolve(host: str, port: int) -> list[str]:
+def resolve(host: str, port: int) -> list[str]:
     """HOST's addresses; an IP literal is its own (vetted as written, whether or not
     the resolver could make sense of it: a link-local zone it cannot resolve is
     still a link-local address, refused for good rather than retried)."""
@@ -161,7 +163,7 @@ def _get(
     shown = redact_url(parts.geturl())
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    address = vetted_address(host, _resolve(host, port), allow_private)
+    address = vetted_address(host, resolve(host, port), allow_private)
     try:
         conn, response = _request(parts, address, timeout, authorization)
         try:

@@ -19,6 +19,7 @@ from mediajobs.catalog import Runner, entry, parse_params
 from mediajobs.catalog import params as p
 from mediajobs.worker import budget, limits
 from mediajobs.worker.containers import Kind
+from mediajobs.worker.contract import validation_summary
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure, WorkerError, from_os_error
 from mediajobs.worker.inputs import media_file
 from mediajobs.worker.library.handlers import LIBRARY_HANDLERS
@@ -31,13 +32,6 @@ _HANDLERS = HANDLERS | LIBRARY_HANDLERS
 # Told what the inputs will take before anything decodes them (the provisional
 # termination message), so a kill for memory still says what was being done.
 NoteFootprint = Callable[[Footprint], None]
-
-
-def validation_summary(err: ValidationError) -> str:
-    """pydantic's errors as ``field: message; ...``."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}" for e in err.errors()
-    )
 
 
 def _params(task: Task) -> p.Params:

@@ -16,6 +16,7 @@ import yaml
 from mediajobs.api.task import Task
 from mediajobs.config import GpuPool
 from mediajobs.jobs.build import build_job, suspend_patch
+from mediajobs.jobs.naming import platform_secret_name
 from mediajobs.jobs.placement import placement_for
 from tests.builders import MediaJobBuilder, mediajob
 from tests.unit.jobs.builders import NAMESPACE, UID, operator_config, spec_of
@@ -291,3 +292,59 @@ def test_termination_message() -> None:
 @pytest.mark.parametrize("suspend", [True, False])
 def test_suspend_patch(suspend: bool) -> None:
     assert suspend_patch(suspend) == {"spec": {"suspend": suspend}}
+
+
+def test_scraper_pods_mount_their_platform_session_secret_read_only() -> None:
+    job = built(mediajob("a", "scrape_profile").no_input().creator("alice", "fansly"))
+    pod = pod_spec(job)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["session"] == {
+        "name": "session",
+        "secret": {
+            "secretName": platform_secret_name("alice", "fansly"),
+            "items": [{"key": "cookies.json", "path": "cookies.json"}],
+            "defaultMode": 0o440,
+            "optional": True,
+        },
+    }
+    mounts = {m["name"]: m for m in worker(job)["volumeMounts"]}
+    assert mounts["session"] == {
+        "name": "session",
+        "mountPath": "/var/run/mediajobs/session",
+        "readOnly": True,
+    }
+    assert task_in(job).cookies_file == "/var/run/mediajobs/session/cookies.json"
+    assert pod["automountServiceAccountToken"] is False
+    # Only the cookies travel: never the Secret's other keys, never in the env.
+    assert all("valueFrom" not in e for e in worker(job)["env"])
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        mediajob("a", "reencode_streaming").creator("alice", "fansly"),
+        mediajob("a", "custom").spec(container={"image": "x:1"}).creator("alice", "fansly"),
+    ],
+)
+def test_no_other_pod_gets_a_session_secret(builder: MediaJobBuilder) -> None:
+    job = built(builder)
+    assert [v["name"] for v in pod_spec(job)["volumes"]] == ["media", "scratch"]
+    assert "session" not in [m["name"] for m in worker(job)["volumeMounts"]]
+    assert task_in(job).cookies_file is None
+
+
+def test_the_task_carries_the_jobs_platform_config_only() -> None:
+    platforms = {
+        "fansly": {"adapter": "browser", "baseUrl": "https://fansly.example"},
+        "other": {"baseUrl": "https://other.example"},
+    }
+    builder = mediajob("a", "scrape_profile").no_input().creator("bob", "fansly")
+    task = task_in(built(builder, platforms=platforms))
+    assert task.platform_config is not None
+    assert task.platform_config.wire() == {
+        **task.platform_config.wire(),
+        "adapter": "browser",
+        "baseUrl": "https://fansly.example",
+    }
+    unconfigured = task_in(built(mediajob("a", "scrape_profile").no_input().creator("b", "x")))
+    assert unconfigured.platform_config is None

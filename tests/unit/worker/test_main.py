@@ -9,8 +9,8 @@ import pytest
 
 from mediajobs.api.mediajob import JobResult, OutputFile
 from mediajobs.api.task import TERMINATION_MESSAGE_LIMIT, TerminationMessage
+from mediajobs.worker.contract import read_task, termination_message
 from mediajobs.worker.errors import InvalidInput
-from mediajobs.worker.main import read_task, termination_message
 
 TASK = {
     "uid": "u",

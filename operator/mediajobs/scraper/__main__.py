@@ -1,0 +1,3 @@
+from mediajobs.scraper.main import main
+
+raise SystemExit(main())
