@@ -9,7 +9,7 @@ file (``MEDIAJOBS_CONFIG``) whose keys are the camelCase names below.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -117,6 +117,11 @@ class OperatorConfig(ApiModel):
     allow_private_urls: bool = False
     max_download_bytes: int = Field(default=20 * 1024**3, ge=1)
     leader_election: LeaderElection = Field(default_factory=LeaderElection)
+    platform_start_rates: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Starts per minute per platform of the jobs that act on one (scrapes, "
+        "publishing): polite to the platform, whatever the category's slots allow.",
+    )
 
     @field_validator("limits", mode="after")
     @classmethod

@@ -15,8 +15,6 @@ never their values).
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,7 +25,7 @@ from mediajobs.controller.metrics import Metrics
 from mediajobs.jobs.naming import platform_secret_name
 from mediajobs.kube.port import Api, hitlsessions_path, secrets_path
 from mediajobs.lifecycle import hitl
-from mediajobs.lifecycle.hitl import COOKIES_KEY, Session
+from mediajobs.lifecycle.hitl import COOKIES_KEY, Session, cookies_in
 from mediajobs.lifecycle.records import resource_version_of
 
 log = logging.getLogger("mediajobs.hitl")
@@ -111,14 +109,7 @@ class SessionController:
             else platform_secret_name(session.spec.creator_profile, session.spec.platform)
         )
         key = (ref.key if ref else None) or COOKIES_KEY
-        secret = await self.api.get(secrets_path(session.namespace, name))
-        encoded = ((secret or {}).get("data") or {}).get(key)
-        if encoded is None:
-            return None
-        try:
-            return base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            return b""  # not base64: refused as "not JSON", its content unsaid
+        return cookies_in(await self.api.get(secrets_path(session.namespace, name)), key)
 
     def _count(self) -> None:
         counts = dict.fromkeys(HitlPhase, 0)
