@@ -67,13 +67,14 @@ class Logins:
     async def _read(self, key: SecretKey) -> None:
         sent = self.clock.now()
         try:
-            raw = cookies_in(await self.api.get(secrets_path(*key)), COOKIES_KEY)
+            secret = await self.api.get(secrets_path(*key), forbidden_stops=False)
+            raw = cookies_in(secret, COOKIES_KEY)
             problem, expires_at = check_cookies(raw, self.clock.now())
         except ApiError as err:
             if not (err.fatal and err.status == 403):
                 raise  # planned again after a pause (controller/effects.py)
             # RBAC: a person must grant it (the chart's namespaces[].secrets), then log in.
-            problem, expires_at = f"the operator may not read Secrets in {key[0]}: {err}", None
+            problem, expires_at = f"{err}; the chart's namespaces[].secrets grants it", None
         if key in self.cleared and sent < self.cleared[key]:
             return  # read before a person logged in: the next check reads again
         self.known[key] = Login(problem, sent, expires_at)
