@@ -140,6 +140,9 @@ def test_where_secrets_may_not_be_read_the_job_says_so_and_runs_once_granted(
         in (waiting["message"])
     )
     session_phase(ns, "Pending")
+    store_cookies(ns, time.time() + DAY)
+    resolve(ns)  # before the grant: refused and said; the operator goes on
+    assert "forbidden: cannot get secrets" in session_phase(ns, "InProgress")["message"]
     # namespaces[].secrets: true, as the chart renders it.
     rules = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
     ns.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
@@ -149,7 +152,5 @@ def test_where_secrets_may_not_be_read_the_job_says_so_and_runs_once_granted(
               "subjects": [{"kind": "ServiceAccount", "name": "op", "namespace": ns.namespace}],
               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                           "name": "op-secrets"}})  # fmt: skip
-    store_cookies(ns, time.time() + DAY)
-    resolve(ns)
-    assert wait_phase(ns, "a", "Succeeded")["attempts"] == 1
+    assert wait_phase(ns, "a", "Succeeded")["attempts"] == 1  # the sweep reads it again
     assert COOKIE not in said(ns, op)

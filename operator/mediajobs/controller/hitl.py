@@ -21,9 +21,10 @@ from typing import Any
 
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
+from mediajobs.controller.logins import read_secret
 from mediajobs.controller.metrics import Metrics
 from mediajobs.jobs.naming import platform_secret_name
-from mediajobs.kube.port import Api, hitlsessions_path, secrets_path
+from mediajobs.kube.port import Api, hitlsessions_path
 from mediajobs.lifecycle import hitl
 from mediajobs.lifecycle.hitl import COOKIES_KEY, Session, cookies_in
 from mediajobs.lifecycle.records import resource_version_of
@@ -77,8 +78,10 @@ class SessionController:
             if body is None:
                 return
             session = hitl.session_from_body(body)
-            cookies = await self._cookies(session) if session.spec.resolution else None
-            step = hitl.plan(session, cookies, self.clock.now())
+            cookies, unreadable = (None, None)
+            if session.spec.resolution:
+                cookies, unreadable = await self._cookies(session)
+            step = hitl.plan(session, cookies, self.clock.now(), unreadable=unreadable)
             if step.status is not None:
                 patch = step.status.model_dump(
                     by_alias=True, mode="json", include=step.status.model_fields_set
@@ -100,8 +103,9 @@ class SessionController:
                 )
             self._count()
 
-    async def _cookies(self, session: Session) -> bytes | None:
-        """The stored cookies of SESSION (None: the Secret or its key is missing)."""
+    async def _cookies(self, session: Session) -> tuple[bytes | None, str | None]:
+        """The stored cookies of SESSION (None: the Secret or its key is missing), and why
+        they could not be read (RBAC: said in the status; it does not stop the operator)."""
         ref = session.spec.credentials_secret_ref
         name = (
             ref.name
@@ -109,7 +113,8 @@ class SessionController:
             else platform_secret_name(session.spec.creator_profile, session.spec.platform)
         )
         key = (ref.key if ref else None) or COOKIES_KEY
-        return cookies_in(await self.api.get(secrets_path(session.namespace, name)), key)
+        secret, refused = await read_secret(self.api, session.namespace, name)
+        return cookies_in(secret, key), refused
 
     def _count(self) -> None:
         counts = dict.fromkeys(HitlPhase, 0)

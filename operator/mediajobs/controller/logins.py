@@ -31,12 +31,23 @@ from typing import Any
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
 from mediajobs.jobs.naming import platform_secret_name
-from mediajobs.kube.port import Api, ApiError, secrets_path
+from mediajobs.kube.port import Api, ApiError, Body, secrets_path
 from mediajobs.lifecycle.hitl import COOKIES_KEY, check_cookies, cookies_in, session_from_body
 from mediajobs.lifecycle.logins import Login, login_secret
 from mediajobs.lifecycle.records import Record
 
 SecretKey = tuple[str, str]  # (namespace, name)
+
+
+async def read_secret(api: Api, namespace: str, name: str) -> tuple[Body | None, str | None]:
+    """The Secret (None: there is none), or why RBAC refused to read it. A refusal is
+    said to a person, not fatal: the chart grants Secrets only where a namespace asks."""
+    try:
+        return await api.get(secrets_path(namespace, name), forbidden_stops=False), None
+    except ApiError as err:
+        if not (err.fatal and err.status == 403):
+            raise  # planned again after a pause (controller/effects.py)
+        return None, f"{err}; the chart's namespaces[].secrets grants it"
 
 
 class Logins:
@@ -66,15 +77,10 @@ class Logins:
 
     async def _read(self, key: SecretKey) -> None:
         sent = self.clock.now()
-        try:
-            secret = await self.api.get(secrets_path(*key), forbidden_stops=False)
-            raw = cookies_in(secret, COOKIES_KEY)
-            problem, expires_at = check_cookies(raw, self.clock.now())
-        except ApiError as err:
-            if not (err.fatal and err.status == 403):
-                raise  # planned again after a pause (controller/effects.py)
-            # RBAC: a person must grant it (the chart's namespaces[].secrets), then log in.
-            problem, expires_at = f"{err}; the chart's namespaces[].secrets grants it", None
+        secret, refused = await read_secret(self.api, *key)
+        problem, expires_at = check_cookies(cookies_in(secret, COOKIES_KEY), self.clock.now())
+        if refused is not None:
+            problem, expires_at = refused, None
         if key in self.cleared and sent < self.cleared[key]:
             return  # read before a person logged in: the next check reads again
         self.known[key] = Login(problem, sent, expires_at)

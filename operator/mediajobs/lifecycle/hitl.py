@@ -193,15 +193,17 @@ def _close(
     return Step(status, Event(kind, reason, one_line(message)))
 
 
-def plan(session: Session, cookies: bytes | None, now: datetime) -> Step:
+def plan(
+    session: Session, cookies: bytes | None, now: datetime, *, unreadable: str | None = None
+) -> Step:
     """The next step for SESSION; COOKIES what its Secret holds (None: missing), read
-    only when spec.resolution is set."""
+    only when spec.resolution is set; UNREADABLE why the Secret could not be read."""
     if not session.open:
         return Step(None)
     spec = session.spec
     if spec.cancel:
         return _close(session, HitlPhase.CANCELLED, now, "Cancelled", "cancelled by spec.cancel")
-    problem = cookies_problem(cookies, now) if spec.resolution is not None else None
+    problem = (unreadable or cookies_problem(cookies, now)) if spec.resolution else None
     if spec.resolution is not None and problem is None:
         method = spec.resolution.method
         return _close(
