@@ -9,7 +9,7 @@ file (``MEDIAJOBS_CONFIG``) whose keys are the camelCase names below.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -122,6 +122,11 @@ class OperatorConfig(ApiModel):
         default_factory=dict,
         description="How the scraper reaches each platform (spec.platform): adapter, pages, "
         "login wall, upload endpoint. A scrape or publish job gets its platform's entry.",
+    )
+    platform_start_rates: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Starts per minute per platform of the jobs that act on one (scrapes, "
+        "publishing): polite to the platform, whatever the category's slots allow.",
     )
 
     @field_validator("limits", mode="after")

@@ -47,6 +47,10 @@ class RateLimit(Generic[K]):
     def forget(self, key: K) -> None:
         self._buckets.pop(key, None)
 
+    def copy(self) -> RateLimit[K]:
+        """An independent bucket state (to try spending on, as an admission pass does)."""
+        return RateLimit(self.rate, self.burst, dict(self._buckets))
+
 
 @dataclass
 class Throttle:

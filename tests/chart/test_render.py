@@ -199,6 +199,7 @@ def test_config_map_is_the_operator_config() -> None:
     assert config.limit(Category.GPU_ENCODE).max_running == 4
     assert config.limit(Category.GPU_ENCODE).starts_per_minute == 30
     assert config.limit(Category.CPU).max_running == 5
+    assert config.platform_start_rates == {"instagram": 6, "tiktok": 0.5}
     assert config.media.source == {"hostPath": {"path": "/data/media", "type": "Directory"}}
     assert config.images.ffmpeg_worker == "registry.example.com/mediajobs/worker:1.2.3"
     assert config.images.pull_policy == "Always"
@@ -209,6 +210,7 @@ def test_config_map_is_the_operator_config() -> None:
     assert defaults.start_timeout_seconds == OperatorConfig().start_timeout_seconds
     assert defaults.retention == OperatorConfig().retention
     assert defaults.max_download_bytes == OperatorConfig().max_download_bytes
+    assert defaults.platform_start_rates == {}
 
 
 def test_external_redis() -> None:

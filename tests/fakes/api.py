@@ -214,7 +214,7 @@ class FakeApi:
             return False
         return True
 
-    async def get(self, path: str) -> Body | None:
+    async def get(self, path: str, *, forbidden_stops: bool = True) -> Body | None:
         ref = await self._call("get", path)
         try:
             return copy.deepcopy(self._stored(ref))

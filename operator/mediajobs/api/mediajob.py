@@ -397,6 +397,12 @@ class MediaJobStatus(ApiModel):
     retry_after: datetime | None = Field(
         default=None, description="When a BackingOff job is retried."
     )
+    rate_limited_waits: int | None = Field(
+        default=None,
+        ge=0,
+        description="Waits a platform asked for (HTTP 429 Retry-After, worker exit 75) that "
+        "spent no retry; past 5 they count as failures.",
+    )
     job_name: str | None = Field(
         default=None, description="The batch/v1 Job running the current attempt."
     )

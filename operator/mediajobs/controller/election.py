@@ -309,8 +309,8 @@ class LeaderOnly:
         self._check("create", f"/api/v1/namespaces/{involved['namespace']}/events")
         await self.api.post_event(involved, type_=type_, reason=reason, message=message, now=now)
 
-    async def get(self, path: str) -> Body | None:
-        return await self.api.get(path)
+    async def get(self, path: str, *, forbidden_stops: bool = True) -> Body | None:
+        return await self.api.get(path, forbidden_stops=forbidden_stops)
 
     async def list_versioned(
         self, path: str, selection: Selection = EVERYTHING

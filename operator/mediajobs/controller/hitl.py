@@ -15,19 +15,18 @@ never their values).
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
+from mediajobs.controller.logins import read_secret
 from mediajobs.controller.metrics import Metrics
 from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
-from mediajobs.kube.port import Api, hitlsessions_path, secrets_path
+from mediajobs.kube.port import Api, hitlsessions_path
 from mediajobs.lifecycle import hitl
-from mediajobs.lifecycle.hitl import Session
+from mediajobs.lifecycle.hitl import Session, cookies_in
 from mediajobs.lifecycle.records import resource_version_of
 
 log = logging.getLogger("mediajobs.hitl")
@@ -79,8 +78,10 @@ class SessionController:
             if body is None:
                 return
             session = hitl.session_from_body(body)
-            cookies = await self._cookies(session) if session.spec.resolution else None
-            step = hitl.plan(session, cookies, self.clock.now())
+            cookies, unreadable = (None, None)
+            if session.spec.resolution:
+                cookies, unreadable = await self._cookies(session)
+            step = hitl.plan(session, cookies, self.clock.now(), unreadable=unreadable)
             if step.status is not None:
                 patch = step.status.model_dump(
                     by_alias=True, mode="json", include=step.status.model_fields_set
@@ -102,8 +103,9 @@ class SessionController:
                 )
             self._count()
 
-    async def _cookies(self, session: Session) -> bytes | None:
-        """The stored cookies of SESSION (None: the Secret or its key is missing)."""
+    async def _cookies(self, session: Session) -> tuple[bytes | None, str | None]:
+        """The stored cookies of SESSION (None: the Secret or its key is missing), and why
+        they could not be read (RBAC: said in the status; it does not stop the operator)."""
         ref = session.spec.credentials_secret_ref
         name = (
             ref.name
@@ -111,14 +113,8 @@ class SessionController:
             else platform_secret_name(session.spec.creator_profile, session.spec.platform)
         )
         key = (ref.key if ref else None) or COOKIES_KEY
-        secret = await self.api.get(secrets_path(session.namespace, name))
-        encoded = ((secret or {}).get("data") or {}).get(key)
-        if encoded is None:
-            return None
-        try:
-            return base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            return b""  # not base64: refused as "not JSON", its content unsaid
+        secret, refused = await read_secret(self.api, session.namespace, name)
+        return cookies_in(secret, key), refused
 
     def _count(self) -> None:
         counts = dict.fromkeys(HitlPhase, 0)

@@ -13,12 +13,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mediajobs.api.common import Category
+from mediajobs.config import OperatorConfig
 from mediajobs.controller.ledger import Ledger
 from mediajobs.controller.view import View
+from mediajobs.lifecycle.logins import platform_of
 from mediajobs.lifecycle.plan import Queue
 from mediajobs.lifecycle.records import Record
-from mediajobs.scheduling.decide import Decision, Limits, Snapshot, Wait, decide
+from mediajobs.scheduling.decide import Decision, Limits, Pool, Snapshot, Wait, decide
 from mediajobs.scheduling.model import Candidate, JobKey
+from mediajobs.throttle import RateLimit
+
+
+def limits_from(config: OperatorConfig) -> Limits:
+    return Limits(
+        max_running={c: config.limit(c).max_running for c in Category},
+        pools=[Pool(p.name, p.vram_mib) for p in config.gpu_pools],
+        min_start_interval={
+            c: 60.0 / rate
+            for c in Category
+            if (rate := config.limit(c).starts_per_minute) is not None
+        },
+        platform_starts_per_minute=config.platform_start_rates,
+    )
 
 
 @dataclass
@@ -28,10 +44,14 @@ class Queues:
     candidates: dict[JobKey, Candidate] = field(default_factory=dict)  # as admission sees them
     waits: dict[JobKey, Wait] = field(default_factory=dict)  # the last pass's positions, reasons
     last_start: dict[Category, datetime] = field(default_factory=dict)
+    platform_starts: dict[str, RateLimit[None]] = field(init=False)
     first_seen: dict[JobKey, float] = field(default_factory=dict)  # monotonic, for the wait metric
     _stale: bool = True
     _decide_at: datetime | None = None  # a start-rate limit lifts
     _inputs: tuple[int, int] = (-1, -1)  # the ledger's and the quotas' versions last decided on
+
+    def __post_init__(self) -> None:
+        self.platform_starts = self.limits.platform_buckets()
 
     def seen(self, key: JobKey, now: float) -> None:
         self.first_seen.setdefault(key, now)
@@ -39,7 +59,12 @@ class Queues:
     def enqueue(self, key: JobKey, record: Record, step: Queue) -> None:
         self.steps[key] = step
         candidate = Candidate(
-            key, record.uid, record.spec.priority, record.created, record.demand()
+            key,
+            record.uid,
+            record.spec.priority,
+            record.created,
+            record.demand(),
+            platform_of(record),
         )
         if self.candidates.get(key) != candidate:
             self.candidates[key] = candidate
@@ -82,6 +107,7 @@ class Queues:
                 quotas=view.quotas,
                 now=now,
                 last_start=self.last_start,
+                platform_starts=self.platform_starts,
             ),
             self.limits,
         )
@@ -89,5 +115,8 @@ class Queues:
         self._decide_at = decision.wake_at
         return decision
 
-    def started(self, category: Category, now: datetime) -> None:
-        self.last_start[category] = now
+    def started(self, candidate: Candidate, now: datetime) -> None:
+        self.last_start[candidate.demand.category] = now
+        bucket = self.platform_starts.get(candidate.platform or "")
+        if bucket is not None:
+            bucket.spend(None, now.timestamp())

@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock, SystemClock
 from mediajobs.config import OperatorConfig
@@ -31,8 +30,9 @@ from mediajobs.controller.actions import POOL_LABEL, Actions
 from mediajobs.controller.effects import Effects
 from mediajobs.controller.lanes import Lane
 from mediajobs.controller.ledger import Ledger
+from mediajobs.controller.logins import Logins
 from mediajobs.controller.metrics import Metrics
-from mediajobs.controller.queues import Queues
+from mediajobs.controller.queues import Queues, limits_from
 from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.sessions import Sessions
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
@@ -50,6 +50,7 @@ from mediajobs.kube.port import (
 )
 from mediajobs.kube.watch import Informer
 from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.logins import CheckLogin, NeedLogin
 from mediajobs.lifecycle.plan import (
     Adopt,
     Cancel,
@@ -72,25 +73,13 @@ from mediajobs.lifecycle.plan import (
     plan,
 )
 from mediajobs.lifecycle.records import JobView, Record
-from mediajobs.scheduling.decide import Decision, Limits, Pool
+from mediajobs.scheduling.decide import Decision
 from mediajobs.scheduling.model import Active, JobKey
 
 log = logging.getLogger("mediajobs.reconciler")
 
 MAX_PASS_PAUSE = 0.1
 FINISH_LOOK_AGAIN = 1.0  # the Job says finished before its pod does: look again
-
-
-def limits_from(config: OperatorConfig) -> Limits:
-    return Limits(
-        max_running={c: config.limit(c).max_running for c in Category},
-        pools=[Pool(p.name, p.vram_mib) for p in config.gpu_pools],
-        min_start_interval={
-            c: 60.0 / rate
-            for c in Category
-            if (rate := config.limit(c).starts_per_minute) is not None
-        },
-    )
 
 
 class Reconciler:
@@ -127,6 +116,7 @@ class Reconciler:
             lambda event: self.effects.spawn(None, event, Lane.EVENT),
         )
         self.sessions = Sessions(api, self._session_changed)
+        self.logins = Logins(api, self.clock)
         self.dirty: set[JobKey] = set()
         self.ready = asyncio.Event()
 
@@ -168,6 +158,7 @@ class Reconciler:
 
     def observe_session(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         self.sessions.observe(event_type, body)
+        self.logins.observe_session(body)
 
     def _session_changed(self, key: tuple[str, str]) -> None:
         self.dirty.update(Sessions.naming(self.view.records.values(), key))
@@ -266,6 +257,7 @@ class Reconciler:
             pending=self.view.pending(record),
             start_timeout=timedelta(seconds=self.config.start_timeout_seconds),
             session=self.sessions.of(record),
+            login=self.logins.of(record),
         )
         goes_on = step.then if isinstance(step, Noted) else step
         if not isinstance(goes_on, Queue):
@@ -319,6 +311,10 @@ class Reconciler:
                 spawn(key, self.sessions.join(record, name))
             case FailHuman(reason=reason, message=message):
                 spawn(key, act.write(record, statuses.human_failed(record, reason, message, now)))
+            case CheckLogin(secret=secret):
+                spawn(key, self.logins.check(key.namespace, secret), Lane.ADMIT)
+            case NeedLogin(message=message):
+                spawn(key, act.write(record, statuses.waiting_for_human(record, message, now)))
 
     def _hold(self, key: JobKey, record: Record, job: JobView) -> None:
         """RECORD, running as JOB (which names its GPU pool), holds a slot: the one it was
@@ -385,7 +381,7 @@ class Reconciler:
                 continue
             self.queues.dequeue(key)
             self.ledger.hold(key, Active(key, admit.candidate.demand, admit.pool))  # assume
-            self.queues.started(admit.candidate.demand.category, now)
+            self.queues.started(admit.candidate, now)
             self.effects.spawn(key, self._start(records[key], step, admit.pool), Lane.ADMIT)
         for key, reason in decision.reject.items():
             if key in busy:

@@ -17,6 +17,7 @@ Failed, DeadlineExceeded                    DEADLINE_EXCEEDED    DeadlineExceede
 exit 2                                      INVALID              InvalidInput
 exit 3                                      LOGIN_REQUIRED       LoginRequired
 exit 75                                     RETRYABLE            TemporaryFailure
+exit 75 with retryAfterSeconds (HTTP 429)   RETRYABLE            RateLimited
 pod evicted / preempted / node lost         RETRYABLE            Evicted / Preempted /
                                                                  NodeLost
 container OOMKilled, input over budget      INVALID              InputTooLarge
@@ -82,6 +83,7 @@ class Outcome:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     settled: bool = False  # the Job carries Complete/Failed: its pods are gone
+    retry_after_seconds: int | None = None  # RateLimited: the wait the platform asked for
 
 
 _REASON = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -122,8 +124,15 @@ def parse_termination_message(text: str | None) -> TerminationMessage:
         with contextlib.suppress(ValidationError):
             footprint = Footprint.model_validate(doc["footprint"])
     error = doc.get("error")
+    wait = None  # out of bounds (1 s to a day): the generic backoff instead
+    with contextlib.suppress(ValidationError):
+        asked = {"retryAfterSeconds": doc.get("retryAfterSeconds")}
+        wait = TerminationMessage.model_validate(asked).retry_after_seconds
     return TerminationMessage(
-        result=result, error=clean(error) if isinstance(error, str) else None, footprint=footprint
+        result=result,
+        error=clean(error) if isinstance(error, str) else None,
+        footprint=footprint,
+        retry_after_seconds=wait,
     )
 
 
@@ -206,6 +215,7 @@ class _Verdict:
     reason: str
     message: str
     exit_code: int | None = None
+    retry_after_seconds: int | None = None
 
 
 def _outcome(
@@ -226,10 +236,12 @@ def _outcome(
         started_at=started_at,
         finished_at=finished_at,
         settled=settled,
+        retry_after_seconds=verdict.retry_after_seconds,
     )
 
 
-def _by_exit_code(code: int, error: str | None) -> _Verdict:
+def _by_exit_code(code: int, said: TerminationMessage) -> _Verdict:
+    error = said.error
     if code == ExitCode.INVALID:
         return _Verdict(
             OutcomeKind.INVALID, "InvalidInput", error or "the worker rejected its input", code
@@ -238,6 +250,10 @@ def _by_exit_code(code: int, error: str | None) -> _Verdict:
         return _Verdict(
             OutcomeKind.LOGIN_REQUIRED, "LoginRequired", error or "the platform needs a login", code
         )
+    if code == ExitCode.TEMPORARY and said.retry_after_seconds is not None:
+        wait = said.retry_after_seconds
+        message = error or f"the platform asked to wait {wait}s"
+        return _Verdict(OutcomeKind.RETRYABLE, "RateLimited", message, code, wait)
     if code == ExitCode.TEMPORARY:
         return _Verdict(
             OutcomeKind.RETRYABLE, "TemporaryFailure", error or "a temporary failure", code
@@ -277,7 +293,7 @@ def _failure(pod: Mapping[str, Any]) -> _Verdict | None:
         return _Verdict(OutcomeKind.RETRYABLE, "OOMKilled", message, code)
     if not code:
         return None
-    return _by_exit_code(code, parse_termination_message(terminated.get("message")).error)
+    return _by_exit_code(code, parse_termination_message(terminated.get("message")))
 
 
 def _succeeded(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], settled: bool) -> Outcome:
@@ -318,7 +334,7 @@ def _failed(
         verdict = failure
     elif reason == "PodFailurePolicy" and (code := _CONDITION_EXIT_CODE.search(condition_message)):
         # The pod is gone; the FailJob rule's message still names the exit code.
-        verdict = _by_exit_code(int(code.group(1)), None)
+        verdict = _by_exit_code(int(code.group(1)), TerminationMessage())
     else:
         verdict = _Verdict(OutcomeKind.RETRYABLE, _reason(reason, "JobFailed"), condition_message)
     return _outcome(

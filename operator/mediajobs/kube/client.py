@@ -37,6 +37,7 @@ import orjson
 from mediajobs.kube.credentials import Credentials, Tls
 from mediajobs.kube.errors import (
     ApiError,
+    Forbidden,
     Unauthorized,
     classify,
     message_of,
@@ -112,7 +113,9 @@ class Kube:
             self._tls = (credentials.tls, credentials.tls.context())
         return self._tls[1]
 
-    def _fail(self, error: ApiError) -> ApiError:
+    def _fail(self, error: ApiError, *, forbidden_stops: bool = True) -> ApiError:
+        if isinstance(error, Forbidden) and not forbidden_stops:
+            return error  # the caller's to handle (get's forbidden_stops)
         if error.fatal and self._on_fatal is not None:
             self._on_fatal(error)
         return error
@@ -128,6 +131,7 @@ class Kube:
         content_type: str = "application/json",
         accept: str = "application/json",
         timeout: aiohttp.ClientTimeout | None = None,
+        forbidden_stops: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One request with the current credentials (logged in again once on a 401): the
         response of a success, or the classified error raised."""
@@ -168,7 +172,8 @@ class Kube:
                 if resp.status >= 400:
                     message = message_of(await resp.read())
                     raise self._fail(
-                        classify(resp.status, message, method, path, params, who=credentials.who)
+                        classify(resp.status, message, method, path, params, who=credentials.who),
+                        forbidden_stops=forbidden_stops,
                     )
                 yield resp
         except (aiohttp.ClientError, TimeoutError) as err:
@@ -183,6 +188,7 @@ class Kube:
         params: Mapping[str, str] | None = None,
         content_type: str = "application/json",
         accept: str = "application/json",
+        forbidden_stops: bool = True,
     ) -> Body:
         if method != "GET":
             self.writes += 1
@@ -190,7 +196,13 @@ class Kube:
         for attempt in range(RETRIES):
             try:
                 async with self._open(
-                    method, path, data=data, params=params, content_type=content_type, accept=accept
+                    method,
+                    path,
+                    data=data,
+                    params=params,
+                    content_type=content_type,
+                    accept=accept,
+                    forbidden_stops=forbidden_stops,
                 ) as resp:
                     raw = await resp.read()
                     return orjson.loads(raw) if raw else {}
@@ -237,9 +249,9 @@ class Kube:
             raise
         return True
 
-    async def get(self, path: str) -> Body | None:
+    async def get(self, path: str, *, forbidden_stops: bool = True) -> Body | None:
         try:
-            return await self.request("GET", path)
+            return await self.request("GET", path, forbidden_stops=forbidden_stops)
         except ApiError as err:
             if err.status == 404:
                 return None

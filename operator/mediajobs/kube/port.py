@@ -105,8 +105,10 @@ class Api(Protocol):
         """True when deleted now, False when it was already gone (a 404)."""
         ...
 
-    async def get(self, path: str) -> Body | None:
-        """The object, or None when there is none (a 404)."""
+    async def get(self, path: str, *, forbidden_stops: bool = True) -> Body | None:
+        """The object, or None when there is none (a 404). FORBIDDEN_STOPS False: an RBAC
+        refusal (``Forbidden``) is the caller's to handle, and does not stop the operator
+        (Secrets, which the chart lets it read only where a namespace asks)."""
         ...
 
     async def list_versioned(

@@ -16,6 +16,8 @@ seconds; absent, null or -1 for a session cookie) is what is checked.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from mediajobs.lifecycle.statuses import Event
 
 RESOLVED = "Resolved"  # the condition kubectl wait --for=condition=Resolved reads
 OPEN = frozenset({None, HitlPhase.PENDING, HitlPhase.IN_PROGRESS})
+LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True)
@@ -98,26 +101,48 @@ def _cookie_problem(cookie: object, now: datetime) -> str | None:
     return None
 
 
+def cookies_in(secret: Mapping[str, Any] | None, key: str = COOKIES_KEY) -> bytes | None:
+    """The cookies stored under KEY in the Secret SECRET (None: it or its key is missing)."""
+    encoded = ((secret or {}).get("data") or {}).get(key)
+    if encoded is None:
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return b""  # not base64: refused as "not JSON", its content unsaid
+
+
 def cookies_problem(raw: bytes | None, now: datetime) -> str | None:
     """Why the stored cookies RAW cannot be used (None: they can). RAW None: the Secret
     or its key is missing. What is said names cookies, never their values."""
+    return check_cookies(raw, now)[0]
+
+
+def check_cookies(raw: bytes | None, now: datetime) -> tuple[str | None, datetime | None]:
+    """(why RAW cannot be used, or None; when the first of its usable cookies expires,
+    or None if none expires)."""
     if raw is None:
-        return "the Secret or its cookies key is missing"
+        return "the Secret or its cookies key is missing", None
     try:
         parsed: Any = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return "the cookies are not JSON"
+        return "the cookies are not JSON", None
     cookies = parsed.get("cookies") if isinstance(parsed, dict) else parsed
     if not isinstance(cookies, list) or not cookies:
-        return "no cookies: expected a JSON list of cookies, or an object with 'cookies'"
+        return "no cookies: expected a JSON list of cookies, or an object with 'cookies'", None
     problems = [(c, _cookie_problem(c, now)) for c in cookies]
     wrong = next((p for _, p in problems if p not in {None, "expired"}), None)
     if wrong is not None:
-        return wrong
+        return wrong, None
     expired = [repr(c["name"][:64]) for c, p in problems if p == "expired"]
     if expired:
-        return f"{len(expired)} cookie(s) have expired: {', '.join(expired[:5])}"
-    return None
+        return f"{len(expired)} cookie(s) have expired: {', '.join(expired[:5])}", None
+    ends = [c["expires"] for c in cookies if c.get("expires") is not None and c["expires"] >= 0]
+    # Clamped to the year 9999: a cookie "expiring" past it never expires.
+    first = min(ends, default=None)
+    return None, (
+        datetime.fromtimestamp(min(first, LAST_SECOND), UTC) if first is not None else None
+    )
 
 
 def _second(t: datetime) -> datetime:
@@ -167,15 +192,17 @@ def _close(
     return Step(status, Event(kind, reason, one_line(message)))
 
 
-def plan(session: Session, cookies: bytes | None, now: datetime) -> Step:
+def plan(
+    session: Session, cookies: bytes | None, now: datetime, *, unreadable: str | None = None
+) -> Step:
     """The next step for SESSION; COOKIES what its Secret holds (None: missing), read
-    only when spec.resolution is set."""
+    only when spec.resolution is set; UNREADABLE why the Secret could not be read."""
     if not session.open:
         return Step(None)
     spec = session.spec
     if spec.cancel:
         return _close(session, HitlPhase.CANCELLED, now, "Cancelled", "cancelled by spec.cancel")
-    problem = cookies_problem(cookies, now) if spec.resolution is not None else None
+    problem = (unreadable or cookies_problem(cookies, now)) if spec.resolution else None
     if spec.resolution is not None and problem is None:
         method = spec.resolution.method
         return _close(

@@ -15,6 +15,9 @@ next attempt would use the same image; ``ErrImageNeverPull`` and
 (unschedulable: no GPU free, a missing PersistentVolumeClaim; a missing Secret)
 is a failed attempt retried with backoff while ``spec.retry.limit`` lasts: its
 slot goes to the jobs behind it meanwhile.
+
+A scrape or publish job is queued only once its platform login is known to be
+usable (lifecycle/logins.py: ``CheckLogin``, ``NeedLogin``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from mediajobs.config import Retention
 from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.hitl import Session
+from mediajobs.lifecycle.logins import CheckLogin, Login, NeedLogin, login_step
 from mediajobs.lifecycle.records import JobView, Record
 
 # Waiting reasons on the way to a start: not worth a word to the user.
@@ -191,6 +195,8 @@ Plan = (
     | OpenSession
     | JoinSession
     | FailHuman
+    | CheckLogin
+    | NeedLogin
     | Queue
 )
 
@@ -223,11 +229,16 @@ def plan(
     pending: NotRunning | None = None,
     start_timeout: timedelta = timedelta(minutes=10),
     session: Session | None = None,
+    login: Login | None = None,
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
-    SESSION the HitlSession its status names, if it exists."""
+    SESSION the HitlSession its status names, if it exists; LOGIN the last verdict on
+    the session Secret it needs, if it needs one and there is one."""
     step = _plan(record, job, now, retention, pending, start_timeout, session)
+    if isinstance(step, Queue) and step.resume is None and record.phase != Phase.WAITING_FOR_HUMAN:
+        # Its session's resolution was the check: queued at once (no new session opened).
+        step = login_step(record, login, now) or step
     observed = record.status.observed_generation
     edited = observed is not None and record.generation > observed
     # Every other step writes a status (which observes the generation) or leads to one.

@@ -21,7 +21,7 @@ from mediajobs.api.mediajob import MediaJobStatus, Phase
 from mediajobs.jobs.naming import hitl_session_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.records import Record
-from mediajobs.scheduling.backoff import retry_delay
+from mediajobs.scheduling.backoff import MAX_RATE_LIMITED_WAITS, retry_delay
 from mediajobs.scheduling.decide import Wait
 
 C = ConditionType
@@ -200,8 +200,11 @@ def _ended(record: Record, outcome: Outcome, now: datetime) -> Transition:
     if kind is OutcomeKind.SUCCEEDED:
         return _succeeded(record, outcome, now)
     if kind is OutcomeKind.LOGIN_REQUIRED:
-        return _waiting_for_human(record, outcome, now)
+        return waiting_for_human(record, outcome.message or "the platform asks for a login", now)
     if kind is OutcomeKind.RETRYABLE:
+        waits = (record.status.rate_limited_waits or 0) + 1
+        if outcome.retry_after_seconds is not None and waits <= MAX_RATE_LIMITED_WAITS:
+            return _rate_limited(record, outcome, outcome.retry_after_seconds, waits, now)
         failures = (record.status.failures or 0) + 1
         limit = record.spec.retry.limit
         if failures <= limit:
@@ -228,30 +231,66 @@ def _succeeded(record: Record, outcome: Outcome, now: datetime) -> Transition:
     )
 
 
+def _rate_limited(
+    record: Record, outcome: Outcome, delay: int, waits: int, now: datetime
+) -> Transition:
+    """The platform asked the attempt to wait DELAY seconds (a 429's Retry-After): the
+    next attempt starts no sooner, and no retry is spent (scheduling/backoff.py)."""
+    return _retry_later(
+        record,
+        outcome,
+        now,
+        reason="RateLimited",
+        said=f"retry after {delay}s as the platform asked (no retry spent: wait "
+        f"{waits}/{MAX_RATE_LIMITED_WAITS})",
+        # Rounded up: never sooner than asked.
+        retry_after=_second(now + timedelta(seconds=delay, microseconds=999_999)),
+        changes=MediaJobStatus(rate_limited_waits=waits),
+    )
+
+
 def _backing_off(record: Record, outcome: Outcome, failures: int, now: datetime) -> Transition:
-    delay = retry_delay(failures, record.spec.retry.backoff)
+    delay = retry_delay(failures, record.spec.retry.backoff, outcome.retry_after_seconds)
+    return _retry_later(
+        record,
+        outcome,
+        now,
+        reason="BackingOff",
+        said=f"retry {failures}/{record.spec.retry.limit} after {delay:g}s",
+        retry_after=_second(now + timedelta(seconds=delay)),
+        changes=MediaJobStatus(failures=failures),
+    )
+
+
+def _retry_later(
+    record: Record,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    reason: str,
+    said: str,
+    retry_after: datetime,
+    changes: MediaJobStatus,
+) -> Transition:
+    """BackingOff until RETRY_AFTER, holding no slot; REASON the conditions' and Event's."""
     return _transition(
         record,
         Phase.BACKING_OFF,
         now,
-        say=(
-            f"attempt {record.status.attempts} failed ({outcome.reason}): {outcome.message}; "
-            f"retry {failures}/{record.spec.retry.limit} after {delay:g}s"
-        ),
-        conditions=[(C.RUNNING, "False", "BackingOff"), (C.ADMITTED, "False", "BackingOff")],
-        event=("Warning", "BackingOff"),
-        changes=MediaJobStatus(
-            failures=failures,
-            retry_after=_second(now + timedelta(seconds=delay)),
-            message=one_line(outcome.message),
+        say=f"attempt {record.status.attempts} failed ({outcome.reason}): "
+        f"{outcome.message}; {said}",
+        conditions=[(C.RUNNING, "False", reason), (C.ADMITTED, "False", reason)],
+        event=("Warning", reason),
+        changes=_merge(
+            changes, MediaJobStatus(retry_after=retry_after, message=one_line(outcome.message))
         ),
     )
 
 
-def _waiting_for_human(record: Record, outcome: Outcome, now: datetime) -> Transition:
-    """Its worker found itself logged out: it waits, holding no slot, on the HitlSession
-    of its (creatorProfile, platform) (controller/hitl.py opens it), if it names both."""
-    message = outcome.message or "the platform asks for a login"
+def waiting_for_human(record: Record, message: str, now: datetime) -> Transition:
+    """Its worker found itself logged out, or its login was found missing or expired
+    before admission (MESSAGE says which): it waits, holding no slot, on the HitlSession
+    of its (creatorProfile, platform) (controller/sessions.py opens it), if it names both."""
     spec = record.spec
     session = None
     if spec.creator_profile is not None and spec.platform is not None:
@@ -267,7 +306,7 @@ def _waiting_for_human(record: Record, outcome: Outcome, now: datetime) -> Trans
             (C.WAITING_FOR_HUMAN, "True", "LoginRequired"),
         ],
         event=("Warning", "LoginRequired"),
-        changes=MediaJobStatus(message=one_line(message), hitl_session=session),
+        changes=_merge(_OFF_QUEUE, MediaJobStatus(message=one_line(message), hitl_session=session)),
     )
 
 

@@ -4,8 +4,9 @@ Every category has its own queue in (priority, creationTimestamp, uid) order.
 A job is admitted only when both capacity sources have room:
 
 - the operator's config: a cluster-wide cap on running jobs per category, an
-  optional start rate per category, and a VRAM budget per GPU pool (shared by
-  gpu_encode and gpu_ai: Kubernetes cannot see VRAM);
+  optional start rate per category and per platform (for the jobs that act on
+  one: scrapes and publishing, polite to the platform), and a VRAM budget per
+  GPU pool (shared by gpu_encode and gpu_ai: Kubernetes cannot see VRAM);
 - the namespace's ResourceQuota for the category's PriorityClass (pods, GPUs,
   memory): the quota's own usage or what the operator admitted there, whichever
   is higher, since the quota's status lags the operator's writes.
@@ -13,7 +14,12 @@ A job is admitted only when both capacity sources have room:
 Order is strict for what all jobs of a category share: once the head of a
 category's queue is held by the cap, the rate limit or VRAM, no later job of
 that category jumps ahead. A job held only by its own namespace's quota does
-not hold up other namespaces. A job that could never fit is rejected at once.
+not hold up other namespaces, nor one held by its platform's start rate other
+platforms. A job that could never fit is rejected at once.
+
+The platform rate is the one throttle's token bucket (throttle.py, one token per
+start, burst 1): each pass spends on a copy, the reconciler on the real one when
+it carries an admission out.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
 from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
+from mediajobs.throttle import RateLimit
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,11 @@ class Limits:
     max_running: Mapping[Category, int]
     pools: Sequence[Pool]
     min_start_interval: Mapping[Category, float] = field(default_factory=dict)  # seconds
+    platform_starts_per_minute: Mapping[str, float] = field(default_factory=dict)
+
+    def platform_buckets(self) -> dict[str, RateLimit[None]]:
+        """A fresh token bucket per rate-limited platform (what the Snapshot carries)."""
+        return {p: RateLimit(rate / 60) for p, rate in self.platform_starts_per_minute.items()}
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class Snapshot:
     quotas: Mapping[tuple[str, Category], Quota]
     now: datetime
     last_start: Mapping[Category, datetime] = field(default_factory=dict)
+    platform_starts: Mapping[str, RateLimit[None]] = field(default_factory=dict)  # not spent
 
 
 @dataclass(frozen=True)
@@ -157,7 +170,11 @@ class _Pass:
     held: dict[Category, str] = field(default_factory=dict)  # why a category's head waits
     waiting: Counter[Category] = field(default_factory=Counter)
     last_start: dict[Category, datetime] = field(default_factory=dict)
+    platform_starts: dict[str, RateLimit[None]] = field(default_factory=dict)
     wake_at: datetime | None = None
+
+    def _wake(self, at: datetime) -> None:
+        self.wake_at = at if self.wake_at is None else min(self.wake_at, at)
 
     def hold(self, c: Candidate, reason: str) -> None:
         self.waiting[c.demand.category] += 1
@@ -173,13 +190,15 @@ class _Pass:
         if cat not in self.held:
             blocked, pool = self._category_room(c)
             if blocked is None:
-                short = _quota_room(c, quota, self.usage)
+                short = self._platform_room(c) or _quota_room(c, quota, self.usage)
                 if short is not None:
-                    self.hold(c, short)  # this namespace only: the category goes on
+                    self.hold(c, short)  # this platform or namespace only: the category goes on
                     return
                 self.admit.append(Admit(c, pool))
                 self.usage.add(c.key.namespace, c.demand, pool)
                 self.last_start[cat] = self.snapshot.now
+                if c.platform in self.platform_starts:
+                    self.platform_starts[c.platform].take(None, self.snapshot.now.timestamp())
                 return
             self.held[cat] = blocked
         self.hold(c, self.held[cat])
@@ -199,7 +218,7 @@ class _Pass:
         if interval and previous is not None:
             ready_at = previous + timedelta(seconds=interval)
             if self.snapshot.now < ready_at:
-                self.wake_at = ready_at if self.wake_at is None else min(self.wake_at, ready_at)
+                self._wake(ready_at)
                 return f"{cat}: rate limit of {60 / interval:g} starts/min", None
         if not gpu:
             return None, None
@@ -208,9 +227,26 @@ class _Pass:
                 return None, p.name
         return f"{running}; needs {c.demand.vram_mib} MiB", None
 
+    def _platform_room(self, c: Candidate) -> str | None:
+        """None when C's platform (if rate-limited) may see a start now, else why not."""
+        bucket = self.platform_starts.get(c.platform) if c.platform is not None else None
+        if bucket is None:
+            return None
+        now = self.snapshot.now
+        wait = bucket.ready_at(None, now.timestamp()) - now.timestamp()
+        if wait <= 0:
+            return None
+        self._wake(now + timedelta(seconds=wait))
+        return f"platform {c.platform}: rate limit of {bucket.rate * 60:g} starts/min"
+
 
 def decide(snapshot: Snapshot, limits: Limits) -> Decision:
-    run = _Pass(snapshot, limits, last_start=dict(snapshot.last_start))
+    run = _Pass(
+        snapshot,
+        limits,
+        last_start=dict(snapshot.last_start),
+        platform_starts={p: b.copy() for p, b in snapshot.platform_starts.items()},
+    )
     # Thousands of running jobs share a handful of (namespace, demand, pool) shapes.
     shapes = Counter((a.key.namespace, a.demand, a.pool) for a in snapshot.active)
     for (namespace, demand, pool), count in shapes.items():

@@ -39,6 +39,7 @@ class Candidate:
     priority: int  # 1 (highest) .. 10
     created: datetime
     demand: Demand
+    platform: str | None = None  # the platform it acts on, if its starts are rate-limited
 
     @property
     def sort_key(self) -> tuple[int, datetime, str]:

@@ -232,6 +232,15 @@ ROWS: list[Row] = [
         "redis: connection refused",
     ),
     (
+        "exit 75 after a 429",
+        job().failed("PodFailurePolicy", by_policy(75, 3)).obj(),
+        [pod().terminated(75, json.dumps({"error": "429", "retryAfterSeconds": 120})).obj()],
+        RETRY,
+        "RateLimited",
+        75,
+        "429",
+    ),
+    (
         "exit 75 in lastState",
         job().failed("PodFailurePolicy", by_policy(75, 3)).obj(),
         [pod().lost_state(75).obj()],
@@ -407,6 +416,21 @@ def test_outcome(row: Row) -> None:
         assert message in got.message
         assert "\n" not in got.message and len(got.message) <= 1024
         assert (got.result is not None) is (kind is S)
+
+
+@pytest.mark.parametrize(
+    ("asked", "wait", "reason"),
+    [(120, 120, "RateLimited"), (0, None, "TemporaryFailure"), (86401, None, "TemporaryFailure"),
+     ("soon", None, "TemporaryFailure"), (None, None, "TemporaryFailure")],
+)  # fmt: skip
+def test_a_429_carries_the_wait_it_asked_for(asked: object, wait: int | None, reason: str) -> None:
+    said = json.dumps({"retryAfterSeconds": asked})
+    got = outcome(
+        job().failed("PodFailurePolicy", by_policy(75, 3)).obj(), [pod().terminated(75, said).obj()]
+    )
+    assert (got.reason, got.retry_after_seconds) == (reason, wait)
+    if wait is not None:
+        assert got.message == f"the platform asked to wait {wait}s"
 
 
 def at(text: str) -> datetime:

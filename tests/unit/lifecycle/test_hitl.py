@@ -96,6 +96,13 @@ def test_expired_or_missing_cookies_are_refused_with_a_reason_and_no_value() -> 
     assert missing.status is not None and "missing" in (missing.status.message or "")
 
 
+def test_a_secret_the_operator_may_not_read_is_said() -> None:
+    s = session(resolution={"method": "manual_cookies"})
+    step = plan(s, None, T0, unreadable="forbidden: cannot get secrets x in namespace ns")
+    assert step.status is not None and step.status.phase == HitlPhase.IN_PROGRESS
+    assert "refused: forbidden: cannot get secrets x" in (step.status.message or "")
+
+
 def test_cookie_checks() -> None:
     now = T0
     assert cookies_problem(b"not json", now) == "the cookies are not JSON"

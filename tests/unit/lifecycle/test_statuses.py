@@ -54,6 +54,28 @@ def test_retryable_backs_off_then_gives_up() -> None:
     assert "retry limit 1 reached: network down" in last.fields["message"]
 
 
+def test_a_429_waits_as_long_as_asked_without_spending_a_retry_a_bounded_number_of_times() -> None:
+    asked = Outcome(OutcomeKind.RETRYABLE, "RateLimited", "429", retry_after_seconds=600)
+    spec = {"retry": {"limit": 1, "backoff": {"seconds": 10, "factor": 3, "maxSeconds": 100}}}
+    now = T0.replace(microsecond=500_000)
+    first = statuses.finished(record(spec, phase="Running", attempts=1), asked, now)
+    assert first.fields["phase"] == "BackingOff" and "failures" not in first.fields
+    assert first.fields["retryAfter"] == "2026-11-25T12:10:01Z"  # never sooner than asked
+    assert first.fields["rateLimitedWaits"] == 1
+    assert conditions(first.fields)["Running"] == ("False", "RateLimited")
+    assert first.event is not None and first.event.reason == "RateLimited"
+    assert (
+        "retry after 600s as the platform asked (no retry spent: wait 1/5)"
+        in (first.fields["conditions"][0]["message"])
+    )
+    # Past the bound, a 429 spends a retry, and still waits as long as asked.
+    spent = record(spec, phase="Running", attempts=6, rateLimitedWaits=5)
+    sixth = statuses.finished(spent, asked, T0)
+    assert (sixth.fields["phase"], sixth.fields["failures"]) == ("BackingOff", 1)
+    assert sixth.fields["retryAfter"] == "2026-11-25T12:10:00Z"
+    assert "rateLimitedWaits" not in sixth.fields
+
+
 def test_permanent_and_login_required() -> None:
     invalid = Outcome(OutcomeKind.INVALID, "InvalidInput", "input has no video stream")
     t = statuses.finished(record(phase="Running", attempts=1), invalid, T0)

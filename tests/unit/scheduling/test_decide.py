@@ -10,7 +10,7 @@ import pytest
 from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Backoff
 from mediajobs.scheduling.backoff import retry_delay
-from mediajobs.scheduling.decide import Limits, Pool, Snapshot, decide
+from mediajobs.scheduling.decide import Limits, Pool, Snapshot, Wait, decide
 from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -65,7 +65,11 @@ def names(admits: list[object]) -> list[str]:
 
 def snap(candidates: list[Candidate], active: list[Active] | None = None, **kw: object) -> Snapshot:
     return Snapshot(
-        candidates=candidates, active=active or [], quotas=kw.pop("quotas", {}), now=T0, **kw
+        candidates=candidates,
+        active=active or [],
+        quotas=kw.pop("quotas", {}),
+        now=kw.pop("now", T0),
+        **kw,
     )  # type: ignore[arg-type]
 
 
@@ -192,6 +196,22 @@ def test_rate_limit_spaces_starts_and_says_when_to_wake() -> None:
     assert decision.wait[JobKey("ns", "b")].reason == "cpu: rate limit of 10 starts/min"
     assert decision.wake_at == T0 + timedelta(seconds=6)
     later = snap([job("b").created(1).obj()], last_start={CPU: T0 - timedelta(seconds=7)})
+    assert names(decide(later, limits).admit) == ["b"]
+
+
+def test_platform_rate_spaces_its_starts_and_holds_no_one_else() -> None:
+    limits = replace(LIMITS, platform_starts_per_minute={"fans": 2.0})
+    fans = [replace(job(n).created(i).obj(), platform="fans") for i, n in enumerate("abc")]
+    other = [replace(job("d").created(5).obj(), platform="tube"), job("e").created(6).obj()]
+    buckets = limits.platform_buckets()
+    decision = decide(snap([*fans, *other], platform_starts=buckets), limits)
+    assert names(decision.admit) == ["a", "d", "e"]
+    reason = "platform fans: rate limit of 2 starts/min"
+    assert [decision.wait[JobKey("ns", n)] for n in "bc"] == [Wait(1, reason), Wait(2, reason)]
+    assert decision.wake_at == T0 + timedelta(seconds=30)
+    assert buckets["fans"].take(None, T0.timestamp())  # the pass spent on a copy
+    # The reconciler spent it for a's start: b starts 30 s later, then c 30 s after b.
+    later = snap(fans[1:], now=T0 + timedelta(seconds=30), platform_starts=buckets)
     assert names(decide(later, limits).admit) == ["b"]
 
 

@@ -1,0 +1,104 @@
+"""Before admission: the login check of scrape and publish jobs, on plain data."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from mediajobs.jobs.naming import platform_secret_name
+from mediajobs.lifecycle.logins import (
+    FRESH_SECONDS,
+    CheckLogin,
+    Login,
+    NeedLogin,
+    login_from,
+    login_step,
+)
+from mediajobs.lifecycle.plan import Queue, plan
+from mediajobs.lifecycle.records import Record, record_from_body
+from tests.builders import mediajob
+from tests.unit.lifecycle.test_plan import RETENTION
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SECRET = platform_secret_name("alice", "fans")
+GOOD = Login(None, T0, T0 + timedelta(hours=1))
+MISSING = Login("the Secret or its cookies key is missing", T0)
+
+
+def scrape(operation: str = "scrape_profile", **status: Any) -> Record:
+    body = mediajob("s", operation).no_input().creator("alice", "fans").obj()
+    body["metadata"].update(
+        namespace="ns", uid="u1", creationTimestamp="2026-11-25T11:00:00Z", resourceVersion="7"
+    )
+    body["status"] = status
+    return record_from_body(body)
+
+
+def cookies(*expires: float | None) -> bytes:
+    return json.dumps(
+        [{"name": f"c{i}", "value": "v", "expires": e} for i, e in enumerate(expires)]
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("record", "login", "now", "step"),
+    [
+        # Not yet checked, or checked too long ago: read the Secret first.
+        (scrape(), None, T0, CheckLogin(SECRET)),
+        (scrape(), GOOD, T0 + timedelta(seconds=FRESH_SECONDS), CheckLogin(SECRET)),
+        (scrape(phase="BackingOff"), MISSING, T0 + timedelta(hours=2), CheckLogin(SECRET)),
+        # A fresh verdict decides.
+        (scrape(), GOOD, T0 + timedelta(seconds=1), None),
+        (scrape("publish_post"), GOOD, T0, None),
+        (
+            scrape(),
+            MISSING,
+            T0,
+            NeedLogin(f"the platform session Secret {SECRET} cannot be used: {MISSING.problem}"),
+        ),
+        # Already queued (after a check, or its session's resolution): not held back.
+        (scrape(phase="Queued"), None, T0, None),
+        (scrape(phase="Queued"), MISSING, T0, None),
+    ],
+)
+def test_login_step(record: Record, login: Login | None, now: datetime, step: object) -> None:
+    assert login_step(record, login, now) == step
+
+
+def test_jobs_that_act_on_no_platform_need_no_login() -> None:
+    body = mediajob("t").creator("alice", "fans").obj()
+    body["metadata"].update(namespace="ns", uid="u", creationTimestamp="2026-11-25T11:00:00Z")
+    assert login_step(record_from_body(body), None, T0) is None
+
+
+def test_a_verdict_turns_when_its_first_cookie_expires() -> None:
+    login = login_from(cookies(None, T0.timestamp() + 60, T0.timestamp() + 30, -1), T0)
+    assert login.problem is None and login.expires_at == T0 + timedelta(seconds=30)
+    assert login.problem_at(T0 + timedelta(seconds=29)) is None
+    assert login.problem_at(T0 + timedelta(seconds=30)) is not None
+    assert login_from(cookies(None), T0).expires_at is None
+    far = login_from(cookies(1e300), T0)  # hostile: no overflow, it never expires
+    assert far.problem is None and far.expires_at is not None and far.expires_at.year == 9999
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (None, "the Secret or its cookies key is missing"),
+        (b"{", "the cookies are not JSON"),
+        (cookies(T0.timestamp() - 1), "1 cookie(s) have expired: 'c0'"),
+    ],
+)
+def test_unusable_cookies_say_why_and_never_their_value(raw: bytes | None, problem: str) -> None:
+    login = login_from(raw, T0)
+    assert login.problem == problem and "v" not in login.problem.split("'")
+
+
+def test_plan_checks_the_login_before_it_queues() -> None:
+    assert plan(scrape(), None, T0, RETENTION) == CheckLogin(SECRET)
+    assert plan(scrape(), None, T0, RETENTION, login=GOOD) == Queue(1)
+    step = plan(scrape(), None, T0, RETENTION, login=MISSING)
+    assert isinstance(step, NeedLogin)
