@@ -28,7 +28,11 @@ from tests.operator_harness import OperatorProcess
 
 CHART = REPO / "charts" / "mediajobs"
 RELEASE = "mediajobs"
-CRDS = ("crd/mediajobs.mediajobs.dev", "crd/hitlsessions.mediajobs.dev")
+CRDS = (
+    "crd/mediajobs.mediajobs.dev",
+    "crd/hitlsessions.mediajobs.dev",
+    "crd/mediajobschedules.mediajobs.dev",
+)
 StartOperator = Callable[..., OperatorProcess]
 
 
