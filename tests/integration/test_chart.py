@@ -139,6 +139,7 @@ def test_install_upgrade_uninstall(
         for verb, what in (
             ("create", "jobs.batch"),
             ("patch", "mediajobs.mediajobs.dev --subresource=status"),
+            ("create", "mediajobs.mediajobs.dev"),  # a MediaJobSchedule's runs
             ("watch", "pods"),
         ):
             assert (
@@ -150,7 +151,8 @@ def test_install_upgrade_uninstall(
         for verb, what in (
             ("get", "secrets"),
             ("delete", "pods"),
-            ("create", "mediajobs.mediajobs.dev"),
+            ("update", "mediajobs.mediajobs.dev"),
+            ("create", "mediajobschedules.mediajobs.dev"),
         ):
             refused = kube.run(
                 "auth",
