@@ -1,10 +1,9 @@
 """MediaJobSchedules with the operator as a real process on the local cluster.
 
 The operator's schedules run on a clock the test gives it (MEDIAJOBS_TEST_CLOCK,
-clock.py's ScaledClock): it starts two minutes before a minute boundary and runs ten
-times as fast, so a `* * * * *` schedule comes due every 6 seconds of real time at
-instants the test knows, and an operator restarted with the same setting goes on
-from the same time. The runs' templates say `suspend: true`, so they stay active
+clock.py's ScaledClock): it runs ten times as fast, so a `* * * * *` schedule comes
+due every 6 seconds of real time at instants the test knows, and an operator
+restarted with the same setting goes on from the same time. The runs' templates say `suspend: true`, so they stay active
 (Suspended) and the reconciler runs nothing.
 """
 
@@ -27,24 +26,27 @@ from tests.operator_harness import OperatorProcess
 StartOperator = Callable[..., OperatorProcess]
 RATE = 10.0
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
+ANY_TIME = datetime(2030, 1, 1, tzinfo=UTC)
 NAME = "every-minute"
 
 
 @dataclass(frozen=True)
 class OperatorClock:
-    """The operator's schedule time: ANCHOR at the Unix time REAL, RATE times as fast."""
+    """The operator's schedule time: ANCHOR at the Unix time REAL, RATE times as fast.
+    Operators start in seconds or, on a busy machine, in twenty: a test picks its first
+    scheduled time once they are ready (next_minute)."""
 
     real: float
     anchor: datetime
 
     @classmethod
-    def before_a_minute(cls) -> OperatorClock:
-        return cls(time.time(), datetime(2030, 1, 1, tzinfo=UTC) - 2 * MINUTE)
+    def started(cls) -> OperatorClock:
+        return cls(time.time(), datetime(2030, 1, 1, tzinfo=UTC))
 
-    @property
-    def first(self) -> datetime:
-        """The first minute boundary of this clock."""
-        return self.anchor + 2 * MINUTE
+    def next_minute(self) -> datetime:
+        """A minute boundary far enough ahead to apply a schedule before it (4 s real)."""
+        return (self.now() + 40 * SECOND).replace(second=0, microsecond=0) + MINUTE
 
     @property
     def env(self) -> dict[str, str | None]:
@@ -57,15 +59,16 @@ class OperatorClock:
         wait_for(f"the operator's clock to pass {t}", lambda: self.now() > t or None, WAIT_LONG)
 
 
-def manifest(clock: OperatorClock, **spec: Any) -> dict[str, Any]:
+def manifest(first: datetime, **spec: Any) -> dict[str, Any]:
+    """A `* * * * *` schedule whose first time is FIRST (its startDate: the cluster's
+    creation times are real, the operator's schedule time is not)."""
     return {
         "apiVersion": "mediajobs.dev/v1alpha1",
         "kind": "MediaJobSchedule",
         "metadata": {"name": NAME},
         "spec": {
             "schedule": "* * * * *",
-            # Nothing before the clock's first minute: the cluster's creation times are real.
-            "startDate": f"{clock.first - 30 * timedelta(seconds=1):%Y-%m-%dT%H:%M:%SZ}",
+            "startDate": stamp(first - 30 * SECOND),
             "jobTemplate": {
                 "metadata": {"labels": {"team": "library"}},
                 "spec": {"operation": "scan", "params": {"directory": "lib"}, "suspend": True},
@@ -124,14 +127,15 @@ def check_ledger(ns: Kubectl, first: datetime) -> dict[str, Any]:
 def test_runs_are_named_after_their_time_once_across_operators_and_restarts(
     ns: Kubectl, start_operator: StartOperator
 ) -> None:
-    clock = OperatorClock.before_a_minute()
+    clock = OperatorClock.started()
     one = start_operator(env=clock.env)
     two = start_operator(env=clock.env)  # a second operator at the same instants
-    ns.apply(manifest(clock))
-    first = run_name(NAME, clock.first)
+    start = clock.next_minute()
+    ns.apply(manifest(start))
+    first = run_name(NAME, start)
     wait_for(f"run {first}", lambda: first in runs(ns) or None, WAIT_LONG)
     wait_status(ns, "two runs", lambda s: s.get("runs", 0) >= 2)
-    check_ledger(ns, clock.first)
+    check_ledger(ns, start)
     # Each run announced once: the operator whose create met the other's run says nothing.
     assert reasons(ns).count("RunCreated") == len(runs(ns))
     # Both operators die where they stand; one comes back on the same clock.
@@ -140,7 +144,7 @@ def test_runs_are_named_after_their_time_once_across_operators_and_restarts(
     before = status(ns)["runs"]
     one.start()
     wait_status(ns, "a run after the restart", lambda s: s.get("runs", 0) > before + 1)
-    current = check_ledger(ns, clock.first)
+    current = check_ledger(ns, start)
     assert current["nextScheduleTime"] > current["lastScheduleTime"]
     assert current["activeCount"] == len(current["active"]) == current["runs"]
     table = ns.run("get", "mjs").stdout.split("\n")[0].split()
@@ -148,10 +152,11 @@ def test_runs_are_named_after_their_time_once_across_operators_and_restarts(
 
 
 def test_forbid_skips_while_a_run_is_active(ns: Kubectl, start_operator: StartOperator) -> None:
-    clock = OperatorClock.before_a_minute()
+    clock = OperatorClock.started()
     start_operator(env=clock.env)
-    ns.apply(manifest(clock, concurrencyPolicy="Forbid"))
-    first = run_name(NAME, clock.first)
+    start = clock.next_minute()
+    ns.apply(manifest(start, concurrencyPolicy="Forbid"))
+    first = run_name(NAME, start)
     wait_status(ns, "a run skipped by Forbid", lambda s: s.get("skipped", 0) >= 1)
     assert list(runs(ns)) == [first]
     assert "RunSkipped" in reasons(ns)
@@ -160,18 +165,19 @@ def test_forbid_skips_while_a_run_is_active(ns: Kubectl, start_operator: StartOp
     current = wait_status(ns, "a second run", lambda s: s.get("runs", 0) == 2)
     wait_status(ns, "the cancelled run counted", lambda s: s.get("failed") == 1)
     assert first not in (current.get("active") or [])
-    check_ledger(ns, clock.first)
+    check_ledger(ns, start)
 
 
 def test_suspend_and_resume(ns: Kubectl, start_operator: StartOperator) -> None:
-    clock = OperatorClock.before_a_minute()
+    clock = OperatorClock.started()
     start_operator(env=clock.env)
-    ns.apply(manifest(clock, suspend=True))
+    start = clock.next_minute()
+    ns.apply(manifest(start, suspend=True))
     current = wait_status(ns, "Suspended", lambda s: s.get("conditions") is not None)
     ready = next(c for c in current["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "Suspended")
     assert "nextScheduleTime" not in current
-    clock.wait_until(clock.first + 2 * MINUTE)
+    clock.wait_until(start + 2 * MINUTE)
     ns.run("patch", "mjs", NAME, "--type=merge", "-p", json.dumps({"spec": {"suspend": False}}))
     resumed = clock.now()
     current = wait_status(ns, "a run after the resume", lambda s: s.get("runs", 0) >= 1)
@@ -185,9 +191,9 @@ def test_suspend_and_resume(ns: Kubectl, start_operator: StartOperator) -> None:
 
 
 def test_a_bad_cron_value_is_said(ns: Kubectl, start_operator: StartOperator) -> None:
-    clock = OperatorClock.before_a_minute()
+    clock = OperatorClock.started()
     start_operator(env=clock.env)
-    ns.apply(manifest(clock, schedule="61 * * * *", timeZone="Mars/Olympus_Mons"))
+    ns.apply(manifest(clock.next_minute(), schedule="61 * * * *", timeZone="Mars/Olympus_Mons"))
     current = wait_status(ns, "InvalidSpec", lambda s: s.get("conditions") is not None)
     ready = next(c for c in current["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
@@ -210,16 +216,14 @@ def test_a_bad_cron_value_is_said(ns: Kubectl, start_operator: StartOperator) ->
     ],
 )
 def test_apply_refuses_what_the_schema_can(ns: Kubectl, spec: dict[str, Any], said: str) -> None:
-    clock = OperatorClock.before_a_minute()
-    result = ns.apply(manifest(clock, **spec), check=False)
+    result = ns.apply(manifest(ANY_TIME, **spec), check=False)
     assert result.returncode != 0 and said in result.stderr, result.stderr
 
 
 def test_template_may_change(ns: Kubectl) -> None:
     """A MediaJob's operation is immutable; a schedule's template is not."""
-    clock = OperatorClock.before_a_minute()
-    ns.apply(manifest(clock))
-    changed = manifest(clock)
+    ns.apply(manifest(ANY_TIME))
+    changed = manifest(ANY_TIME)
     changed["spec"]["jobTemplate"]["spec"] = {"operation": "public_scan"}
     ns.apply(changed)
     assert ns.get("mjs", NAME)["spec"]["jobTemplate"]["spec"]["operation"] == "public_scan"
