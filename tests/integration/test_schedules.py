@@ -3,8 +3,8 @@
 The operator's schedules run on a clock the test gives it (MEDIAJOBS_TEST_CLOCK,
 clock.py's ScaledClock): it runs ten times as fast, so a `* * * * *` schedule comes
 due every 6 seconds of real time at instants the test knows, and an operator
-restarted with the same setting goes on from the same time. The runs' templates say `suspend: true`, so they stay active
-(Suspended) and the reconciler runs nothing.
+restarted with the same setting goes on from the same time. The runs' templates say
+`suspend: true`, so they stay active (Suspended) and the reconciler runs nothing.
 """
 
 from __future__ import annotations
