@@ -264,4 +264,5 @@ def install_crds(kubectl: Kubectl) -> None:
     kubectl.run(
         "wait", "--for=condition=Established", "--timeout=60s",
         "crd/mediajobs.mediajobs.dev", "crd/hitlsessions.mediajobs.dev",
+        "crd/mediajobschedules.mediajobs.dev",
     )  # fmt: skip

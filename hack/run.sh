@@ -12,7 +12,8 @@ ns=mediajobs-demo
 
 say "Installing the CRDs (crds/, generated from the pydantic models)"
 kubectl apply --server-side --force-conflicts -f crds/
-kubectl wait --for=condition=Established --timeout=60s crd/mediajobs.mediajobs.dev crd/hitlsessions.mediajobs.dev
+kubectl wait --for=condition=Established --timeout=60s crd/mediajobs.mediajobs.dev crd/hitlsessions.mediajobs.dev \
+  crd/mediajobschedules.mediajobs.dev
 
 say "Starting the operator (log: .cluster/logs/operator.log, stats: http://127.0.0.1:8080/stats)"
 pidfile=.cluster/pids/mediajobs-operator.pid
@@ -28,7 +29,7 @@ else
   curl -sf http://127.0.0.1:8080/readyz
 fi
 
-say "Applying one MediaJob per operation and a HitlSession (manifests/examples/)"
+say "Applying one MediaJob per operation, a HitlSession and a MediaJobSchedule (manifests/examples/)"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n "$ns" apply -f manifests/examples/
 

@@ -45,6 +45,7 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
         kubectl.run(
             "wait", "--for=condition=Established", f"--timeout={WAIT_LONG:.0f}s",
             "crd/mediajobs.mediajobs.dev", "crd/hitlsessions.mediajobs.dev",
+            "crd/mediajobschedules.mediajobs.dev",
         )  # fmt: skip
         yield kubectl
     finally:

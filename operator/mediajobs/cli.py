@@ -13,11 +13,13 @@ from typing import Any
 
 def _crds() -> list[tuple[str, dict[str, Any]]]:
     from mediajobs.api.crd import hitlsession_crd, mediajob_crd  # noqa: PLC0415
+    from mediajobs.api.schedule_crd import schedule_crd  # noqa: PLC0415
     from mediajobs.catalog import contracts  # noqa: PLC0415
 
     return [
         ("mediajobs.dev_mediajobs.yaml", mediajob_crd(contracts())),
         ("mediajobs.dev_hitlsessions.yaml", hitlsession_crd()),
+        ("mediajobs.dev_mediajobschedules.yaml", schedule_crd(contracts())),
     ]
 
 

@@ -17,7 +17,11 @@ CHART = REPO / "charts" / "mediajobs"
 def test_chart_crd_templates_match_generation(tmp_path: Path) -> None:
     main(["crds", "--out", str(tmp_path / "crds"), "--chart-templates", str(tmp_path / "t")])
     generated = sorted((tmp_path / "t").iterdir())
-    assert [p.name for p in generated] == ["crd-hitlsessions.yaml", "crd-mediajobs.yaml"]
+    assert [p.name for p in generated] == [
+        "crd-hitlsessions.yaml",
+        "crd-mediajobs.yaml",
+        "crd-mediajobschedules.yaml",
+    ]
     for path in generated:
         committed = (CHART / "templates" / path.name).read_text()
         assert path.read_text() == committed, f"templates/{path.name} is stale: run `make crds`"

@@ -81,10 +81,12 @@ def test_cluster_wide_secrets_is_an_opt_in() -> None:
 # What the operator calls (kube/port.py's paths, controller/ and election.py): the rules
 # must grant each, and nothing in them beyond it.
 CALLED = {
-    ("mediajobs.dev", "mediajobs"): {"list", "watch", "delete"},
+    ("mediajobs.dev", "mediajobs"): {"get", "list", "watch", "create", "delete"},
     ("mediajobs.dev", "mediajobs/status"): {"patch"},
     ("mediajobs.dev", "hitlsessions"): {"get", "list", "watch", "create", "delete"},
     ("mediajobs.dev", "hitlsessions/status"): {"patch"},
+    ("mediajobs.dev", "mediajobschedules"): {"list", "watch"},
+    ("mediajobs.dev", "mediajobschedules/status"): {"patch"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "pods"): {"list", "watch"},
     ("", "resourcequotas"): {"list", "watch"},

@@ -82,10 +82,14 @@ def _field(body: Body, path: str) -> str:
 
 
 def selected(body: Body, selection: Selection) -> bool:
-    """Whether BODY is in SELECTION (equality terms, as the operator writes them)."""
+    """Whether BODY is in SELECTION (equality terms, or a label key alone: present)."""
     have = body["metadata"].get("labels") or {}
-    return all(have.get(k) == v for k, v in _terms(selection.labels)) and all(
-        _field(body, k) == v for k, v in _terms(selection.fields)
+    labels = [t for t in (selection.labels or "").split(",") if t]
+    present = all(t in have for t in labels if "=" not in t)
+    return (
+        present
+        and all(have.get(k) == v for k, v in _terms(",".join(t for t in labels if "=" in t)))
+        and all(_field(body, k) == v for k, v in _terms(selection.fields))
     )
 
 

@@ -28,7 +28,11 @@ from tests.operator_harness import OperatorProcess
 
 CHART = REPO / "charts" / "mediajobs"
 RELEASE = "mediajobs"
-CRDS = ("crd/mediajobs.mediajobs.dev", "crd/hitlsessions.mediajobs.dev")
+CRDS = (
+    "crd/mediajobs.mediajobs.dev",
+    "crd/hitlsessions.mediajobs.dev",
+    "crd/mediajobschedules.mediajobs.dev",
+)
 StartOperator = Callable[..., OperatorProcess]
 
 
@@ -135,6 +139,7 @@ def test_install_upgrade_uninstall(
         for verb, what in (
             ("create", "jobs.batch"),
             ("patch", "mediajobs.mediajobs.dev --subresource=status"),
+            ("create", "mediajobs.mediajobs.dev"),  # a MediaJobSchedule's runs
             ("watch", "pods"),
         ):
             assert (
@@ -146,7 +151,8 @@ def test_install_upgrade_uninstall(
         for verb, what in (
             ("get", "secrets"),
             ("delete", "pods"),
-            ("create", "mediajobs.mediajobs.dev"),
+            ("update", "mediajobs.mediajobs.dev"),
+            ("create", "mediajobschedules.mediajobs.dev"),
         ):
             refused = kube.run(
                 "auth",

@@ -35,10 +35,14 @@ StartOperator = Callable[..., OperatorProcess]
 # What the operator reads and writes in its namespace (the chart's Role will say the same).
 OPERATOR_RULES: list[dict[str, Any]] = [
     {"apiGroups": ["mediajobs.dev"], "resources": ["mediajobs", "mediajobs/status"],
-     "verbs": ["get", "list", "watch", "patch", "update", "delete"]},
+     "verbs": ["get", "list", "watch", "create", "patch", "update", "delete"]},
     {"apiGroups": ["mediajobs.dev"], "resources": ["hitlsessions"],
      "verbs": ["get", "list", "watch", "create", "delete"]},
     {"apiGroups": ["mediajobs.dev"], "resources": ["hitlsessions/status"], "verbs": ["patch"]},
+    {"apiGroups": ["mediajobs.dev"], "resources": ["mediajobschedules"],
+     "verbs": ["list", "watch"]},
+    {"apiGroups": ["mediajobs.dev"], "resources": ["mediajobschedules/status"],
+     "verbs": ["patch"]},
     {"apiGroups": ["batch"], "resources": ["jobs"],
      "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
     {"apiGroups": [""], "resources": ["pods", "resourcequotas"], "verbs": ["get", "list", "watch"]},

@@ -63,9 +63,11 @@ capabilities:
 
 {{/* The operator's namespaced rules: what kube/ and controller/ call, nothing more. */}}
 {{- define "mediajobs.operatorRules" -}}
+# MediaJobs: a MediaJobSchedule's runs are created (and replaced, pruned) by the operator;
+# get reads back a run whose create met an existing name.
 - apiGroups: [mediajobs.dev]
   resources: [mediajobs]
-  verbs: [list, watch, delete]
+  verbs: [get, list, watch, create, delete]
 - apiGroups: [mediajobs.dev]
   resources: [mediajobs/status]
   verbs: [patch]
@@ -76,6 +78,12 @@ capabilities:
   verbs: [get, list, watch, create, delete]
 - apiGroups: [mediajobs.dev]
   resources: [hitlsessions/status]
+  verbs: [patch]
+- apiGroups: [mediajobs.dev]
+  resources: [mediajobschedules]
+  verbs: [list, watch]
+- apiGroups: [mediajobs.dev]
+  resources: [mediajobschedules/status]
   verbs: [patch]
 - apiGroups: [batch]
   resources: [jobs]

@@ -366,7 +366,8 @@ def _col(name: str, json_path: str, kind: str = "string", priority: int = 0) -> 
     return column
 
 
-def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
+def mediajob_spec(contracts: Sequence[OperationContract]) -> Schema:
+    """A MediaJob's spec schema, with the catalog's params and rules."""
     spec = structural(MediaJobSpec)
     union = params_union(contracts)
     spec["properties"]["params"] = union
@@ -377,6 +378,11 @@ def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
             *_scope_rules(contracts),
         ]
     )
+    return spec
+
+
+def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
+    spec = mediajob_spec(contracts)
     columns = [
         _col("Operation", ".spec.operation"),
         _col("Phase", ".status.phase"),

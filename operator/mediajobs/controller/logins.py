@@ -30,9 +30,8 @@ from typing import Any
 
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
-from mediajobs.jobs.naming import platform_secret_name
+from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.kube.port import Api, ApiError, Body, secrets_path
-from mediajobs.jobs.naming import COOKIES_KEY
 from mediajobs.lifecycle.hitl import check_cookies, cookies_in, session_from_body
 from mediajobs.lifecycle.logins import Login, login_secret
 from mediajobs.lifecycle.records import Record

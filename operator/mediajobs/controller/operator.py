@@ -9,9 +9,10 @@ process that exits says so where a retry loop would only spin.
 
 kopf runs the operator's lifecycle (start-up, clean-up, signals) and the
 per-object handlers of what is rare (DESIGN.md "What kopf costs"): HitlSessions
-(controller/hitl.py), the one resource kopf watches. The MediaJob view is fed by
-kube/watch.py's informers (kube/watch.py says what that saved over kopf's event
-handlers), and every API write is the reconciler's own, through the port
+(controller/hitl.py), the one resource kopf watches. MediaJobSchedules have informers
+and a loop of their own (controller/schedules.py), started with the reconciler's.
+The MediaJob view is fed by kube/watch.py's informers (kube/watch.py says what
+that saved over kopf's event handlers), and every API write goes through the port
 (kube/port.py). This is the one module of the controller that builds the real
 client (an import contract holds it).
 
@@ -36,7 +37,7 @@ import kopf
 
 from mediajobs.api.common import GROUP, VERSION
 from mediajobs.api.hitl import PLURAL as HITL_PLURAL
-from mediajobs.clock import SystemClock
+from mediajobs.clock import SystemClock, schedules_clock
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.bootstrap import ensure_priority_classes
 from mediajobs.controller.election import Elector, LeaderOnly, identity
@@ -45,6 +46,7 @@ from mediajobs.controller.http import serve
 from mediajobs.controller.metrics import Metrics
 from mediajobs.controller.progress import consume
 from mediajobs.controller.reconciler import Reconciler
+from mediajobs.controller.schedules import ScheduleController
 from mediajobs.kube.client import Kube
 from mediajobs.kube.credentials import Credentials
 from mediajobs.kube.errors import ApiError
@@ -79,6 +81,7 @@ class State:
     kube: Kube | None = None
     elector: Elector | None = None
     sessions: SessionController | None = None
+    schedules: ScheduleController | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     http: Any = None
 
@@ -124,6 +127,10 @@ async def _lead(state: State, rec: Reconciler) -> None:
         tasks.append(asyncio.create_task(progress, name="progress"))
     if state.sessions is not None:
         tasks.append(asyncio.create_task(state.sessions.sweep(), name="hitl sweep"))
+    if state.schedules is not None:
+        watches = state.schedules.informers()
+        tasks += [asyncio.create_task(i.run(), name=f"watch {i.path}") for i in watches]
+        tasks.append(asyncio.create_task(state.schedules.run(watches), name="schedules"))
     for task in tasks:
         task.add_done_callback(_stop_if_dead)
     state.tasks += tasks
@@ -199,6 +206,9 @@ def registry() -> kopf.OperatorRegistry:
         )
         state.reconciler = rec
         state.sessions = SessionController(api, SystemClock(), rec.metrics, rec.leading)
+        state.schedules = ScheduleController(
+            api, schedules_clock(), state.options.namespaces, rec.leading
+        )
         state.http = await serve(
             rec, state.options.http_host, state.options.http_port, state.elector
         )

@@ -44,6 +44,16 @@ def hitlsessions_path(namespace: str | None = None, name: str | None = None) -> 
     return f"{path}/{name}" if name else path
 
 
+def mediajobschedules_path(namespace: str | None = None, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}"
+    path = (
+        f"{base}/namespaces/{namespace}/mediajobschedules"
+        if namespace
+        else f"{base}/mediajobschedules"
+    )
+    return f"{path}/{name}" if name else path
+
+
 def secrets_path(namespace: str, name: str) -> str:
     return f"/api/v1/namespaces/{namespace}/secrets/{name}"
 

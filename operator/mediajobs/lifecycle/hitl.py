@@ -27,7 +27,7 @@ from typing import Any
 from mediajobs.api.common import API_VERSION, Condition, ConditionStatus
 from mediajobs.api.conditions import one_line, set_condition
 from mediajobs.api.hitl import KIND, HitlPhase, HitlSessionSpec, HitlSessionStatus
-from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
+from mediajobs.jobs.naming import COOKIES_KEY, MANAGED_BY_LABEL, MANAGER
 from mediajobs.lifecycle.statuses import Event
 
 RESOLVED = "Resolved"  # the condition kubectl wait --for=condition=Resolved reads
