@@ -4,7 +4,8 @@ A pass of admission (scheduling/decide.py) costs O(queue), so it runs only
 when what it reads has changed: the queue itself, the ledger, the quotas, or a
 start-rate limit that lifts. Its answer (who is admitted, who waits where and
 why, who can never fit) is what the reconciler carries out and what the queue
-snapshot shows.
+snapshot shows. Victims of preemption hold their slots here until their pods
+have stopped (controller/preemptions.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mediajobs.api.common import Category
+from mediajobs.config import OperatorConfig
 from mediajobs.controller.ledger import Ledger
+from mediajobs.controller.preemptions import Preemptions
 from mediajobs.controller.view import View
 from mediajobs.lifecycle.plan import Queue
 from mediajobs.lifecycle.records import Record
-from mediajobs.scheduling.decide import Decision, Limits, Snapshot, Wait, decide
+from mediajobs.scheduling.decide import Decision, Limits, Pool, Snapshot, Wait, decide
 from mediajobs.scheduling.model import Candidate, JobKey
+from mediajobs.scheduling.preempt import allows
+
+
+def limits_from(config: OperatorConfig) -> Limits:
+    fair = config.fair_share
+    return Limits(
+        max_running={c: config.limit(c).max_running for c in Category},
+        pools=[Pool(p.name, p.vram_mib) for p in config.gpu_pools],
+        min_start_interval={
+            c: 60.0 / rate
+            for c in Category
+            if (rate := config.limit(c).starts_per_minute) is not None
+        },
+        preemption={c: config.limit(c).preemption for c in Category},
+        fair_share=fair.weights if fair.enabled else None,
+    )
 
 
 @dataclass
@@ -29,6 +48,7 @@ class Queues:
     waits: dict[JobKey, Wait] = field(default_factory=dict)  # the last pass's positions, reasons
     last_start: dict[Category, datetime] = field(default_factory=dict)
     first_seen: dict[JobKey, float] = field(default_factory=dict)  # monotonic, for the wait metric
+    preemptions: Preemptions = field(default_factory=Preemptions)
     _stale: bool = True
     _decide_at: datetime | None = None  # a start-rate limit lifts
     _inputs: tuple[int, int] = (-1, -1)  # the ledger's and the quotas' versions last decided on
@@ -62,6 +82,7 @@ class Queues:
     def due(self, now: datetime, ledger: Ledger, view: View) -> bool:
         return (
             self._stale
+            or self.preemptions.settle(view, now)
             or self._inputs != (ledger.version, view.quota_version)
             or (self._decide_at is not None and now >= self._decide_at)
         )
@@ -75,13 +96,16 @@ class Queues:
             return None
         # Busy ones too: leaving out a job whose write is in flight would shift every
         # position behind it, and would let a later job be admitted ahead of it.
+        preempting = any(allows(self.limits.preemption, c) for c in Category)
         decision = decide(
             Snapshot(
                 candidates=list(self.candidates.values()),
-                active=ledger.active(),
+                active=ledger.active() + self.preemptions.holding(ledger.holding),
                 quotas=view.quotas,
                 now=now,
                 last_start=self.last_start,
+                progress=_progress(ledger, view) if preempting else {},
+                stopping=self.preemptions.victims(),
             ),
             self.limits,
         )
@@ -91,3 +115,14 @@ class Queues:
 
     def started(self, category: Category, now: datetime) -> None:
         self.last_start[category] = now
+
+
+def _progress(ledger: Ledger, view: View) -> dict[JobKey, int]:
+    """The progress of running jobs, as their statuses show it (preemption spares the
+    nearly done)."""
+    records = view.records
+    return {
+        k: record.status.progress or 0
+        for k in ledger.holding
+        if (record := records.get(k)) is not None
+    }

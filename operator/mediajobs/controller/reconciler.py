@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock, SystemClock
 from mediajobs.config import OperatorConfig
@@ -32,7 +31,7 @@ from mediajobs.controller.effects import Effects
 from mediajobs.controller.lanes import Lane
 from mediajobs.controller.ledger import Ledger
 from mediajobs.controller.metrics import Metrics
-from mediajobs.controller.queues import Queues
+from mediajobs.controller.queues import Queues, limits_from
 from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.sessions import Sessions
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
@@ -72,25 +71,13 @@ from mediajobs.lifecycle.plan import (
     plan,
 )
 from mediajobs.lifecycle.records import JobView, Record
-from mediajobs.scheduling.decide import Decision, Limits, Pool
+from mediajobs.scheduling.decide import Decision
 from mediajobs.scheduling.model import Active, JobKey
 
 log = logging.getLogger("mediajobs.reconciler")
 
 MAX_PASS_PAUSE = 0.1
 FINISH_LOOK_AGAIN = 1.0  # the Job says finished before its pod does: look again
-
-
-def limits_from(config: OperatorConfig) -> Limits:
-    return Limits(
-        max_running={c: config.limit(c).max_running for c in Category},
-        pools=[Pool(p.name, p.vram_mib) for p in config.gpu_pools],
-        min_start_interval={
-            c: 60.0 / rate
-            for c in Category
-            if (rate := config.limit(c).starts_per_minute) is not None
-        },
-    )
 
 
 class Reconciler:
@@ -325,7 +312,9 @@ class Reconciler:
         admitted with, if held (a spec edited since does not move a running job)."""
         if self.ledger.get(key) is None:
             pool = job.body["metadata"]["labels"].get(POOL_LABEL)
-            self.ledger.hold(key, Active(key, record.demand(), pool))
+            self.ledger.hold(
+                key, Active(key, record.demand(), pool, record.spec.priority, job.started)
+            )
 
     def _recreate(self, key: JobKey, record: Record, attempt: int) -> None:
         clock = self.clock.monotonic()
@@ -336,7 +325,7 @@ class Reconciler:
         active = self.ledger.get(key)
         if active is None:  # after a restart: the Job is gone; take the slot again
             pool = self.limits.pools[0].name if record.demand().category.uses_gpu else None
-            active = Active(key, record.demand(), pool)
+            active = Active(key, record.demand(), pool, record.spec.priority, self.clock.now())
             self.ledger.hold(key, active)
         self.ledger.created(key, clock)
         log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
@@ -377,6 +366,11 @@ class Reconciler:
 
     def _carry_out_decision(self, decision: Decision, now: datetime) -> None:
         busy, records = self.effects.busy, self.view.records
+        stops = self.queues.preemptions.carry_out
+        if not stops(
+            decision.preempt, self.view, self.effects, self.actions, self.metrics.preempted
+        ):
+            self.queues.redecide()
         for admit in decision.admit:
             key = admit.candidate.key
             step = self.queues.steps.get(key)
@@ -384,7 +378,7 @@ class Reconciler:
                 self.queues.redecide()  # admitted on the pass after its write lands
                 continue
             self.queues.dequeue(key)
-            self.ledger.hold(key, Active(key, admit.candidate.demand, admit.pool))  # assume
+            self.ledger.hold(key, admit.active(now))  # assume
             self.queues.started(admit.candidate.demand.category, now)
             self.effects.spawn(key, self._start(records[key], step, admit.pool), Lane.ADMIT)
         for key, reason in decision.reject.items():

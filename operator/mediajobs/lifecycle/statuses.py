@@ -339,3 +339,22 @@ def combined(first: Transition, then: Transition) -> Transition:
 
 def progressed(progress: int) -> Transition:
     return Transition(MediaJobStatus(progress=progress))
+
+
+def preempted(record: Record, by: str, by_priority: int, now: datetime) -> Transition:
+    """Its Job was suspended so that BY (of priority BY_PRIORITY) could take its slot: it
+    waits again in its original place, its attempt and retry budget untouched (its
+    worker removes its partial output on SIGTERM: worker/outputs.py)."""
+    say = (
+        f"preempted by {by} (priority {by_priority}) to free its slot; queued again in its "
+        f"place, attempt {record.status.attempts or 0} resumes when admitted (no retry spent)"
+    )
+    return _transition(
+        record,
+        Phase.QUEUED,
+        now,
+        say=say,
+        conditions=[(C.RUNNING, "False", "Preempted"), (C.ADMITTED, "False", "Preempted")],
+        event=("Normal", "Preempted"),
+        changes=MediaJobStatus(waiting_reason=f"Preempted by {by}", progress=0, message=None),
+    )

@@ -14,17 +14,26 @@ Order is strict for what all jobs of a category share: once the head of a
 category's queue is held by the cap, the rate limit or VRAM, no later job of
 that category jumps ahead. A job held only by its own namespace's quota does
 not hold up other namespaces. A job that could never fit is rejected at once.
+
+Where a category opts in, the job at the head of a held category may preempt
+running jobs of lower priority (scheduling/preempt.py: which, and why never
+more); the decision names them and the job waits until their pods have
+stopped (SNAPSHOT.stopping). With fair share on, jobs of one priority are
+considered in fair-share order across namespaces (scheduling/fairshare.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
+from mediajobs.config import Preemption
+from mediajobs.scheduling.fairshare import FairOrder, shares_of
 from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
+from mediajobs.scheduling.preempt import Room, Victim, allows, eligible, fewest, victim_order
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class Limits:
     max_running: Mapping[Category, int]
     pools: Sequence[Pool]
     min_start_interval: Mapping[Category, float] = field(default_factory=dict)  # seconds
+    preemption: Mapping[Category, Preemption] = field(default_factory=dict)
+    fair_share: Mapping[str, float] | None = None  # namespace weights; None: off
 
 
 @dataclass(frozen=True)
@@ -49,12 +60,19 @@ class Snapshot:
     quotas: Mapping[tuple[str, Category], Quota]
     now: datetime
     last_start: Mapping[Category, datetime] = field(default_factory=dict)
+    progress: Mapping[JobKey, int] = field(default_factory=dict)  # of running jobs
+    stopping: Mapping[JobKey, JobKey] = field(default_factory=dict)  # victim -> its preemptor
 
 
 @dataclass(frozen=True)
 class Admit:
     candidate: Candidate
     pool: str | None
+
+    def active(self, now: datetime) -> Active:
+        """The ledger's entry for this admission, made at NOW."""
+        c = self.candidate
+        return Active(c.key, c.demand, self.pool, c.priority, now)
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,7 @@ class Decision:
     wait: dict[JobKey, Wait]
     reject: dict[JobKey, str]
     wake_at: datetime | None  # when a rate limit lifts; None: only events wake the loop
+    preempt: list[Victim] = field(default_factory=list)  # running jobs to stop, for whom
 
 
 @dataclass
@@ -158,10 +177,25 @@ class _Pass:
     waiting: Counter[Category] = field(default_factory=Counter)
     last_start: dict[Category, datetime] = field(default_factory=dict)
     wake_at: datetime | None = None
+    fair: FairOrder | None = None
+    preempt: list[Victim] = field(default_factory=list)
+    chosen: set[JobKey] = field(default_factory=set)  # victims, stopping or chosen now
+    preempting: dict[JobKey, list[JobKey]] = field(default_factory=dict)  # by -> victims
+    gpu_held: int | None = None  # the highest priority (lowest number) a held GPU job has
 
     def hold(self, c: Candidate, reason: str) -> None:
         self.waiting[c.demand.category] += 1
         self.wait[c.key] = Wait(self.waiting[c.demand.category], reason)
+
+    def hold_behind(self, c: Candidate) -> None:
+        """C waits because its category is held; fair share may be why it is not first."""
+        cat, reason = c.demand.category, self.held[c.demand.category]
+        if self.fair is not None and self.fair.passed_over(c):
+            ns = c.key.namespace
+            mine = self.usage.pods[(ns, cat)]
+            cap = self.limits.max_running[cat]
+            reason = f"waiting for fair share: namespace {ns} holds {mine}/{cap} slots ({reason})"
+        self.hold(c, reason)
 
     def consider(self, c: Candidate) -> None:
         cat = c.demand.category
@@ -169,6 +203,10 @@ class _Pass:
         never = _never_fits(c, self.limits, quota)
         if never is not None:
             self.reject[c.key] = never
+            return
+        by = self.snapshot.stopping.get(c.key)
+        if by is not None:  # preempted, re-queued: its slot is not free yet
+            self.hold(c, f"preempted by {by}: waiting for its pods to stop")
             return
         if cat not in self.held:
             blocked, pool = self._category_room(c)
@@ -181,8 +219,64 @@ class _Pass:
                 self.usage.add(c.key.namespace, c.demand, pool)
                 self.last_start[cat] = self.snapshot.now
                 return
-            self.held[cat] = blocked
-        self.hold(c, self.held[cat])
+            self.held[cat] = self._preempt(c, quota, blocked)
+            if _needs_pool(c.demand):
+                self.gpu_held = min(self.gpu_held or c.priority, c.priority)
+        self.hold_behind(c)
+
+    def _preempt(self, c: Candidate, quota: Quota | None, blocked: str) -> str:
+        """Why C, the head of its held category, waits: BLOCKED, and the running jobs it
+        preempts (chosen now, or stopping since an earlier pass)."""
+        victims = self.preempting.get(c.key) or [v.key for v in self._victims(c, quota)]
+        if not victims:
+            return blocked
+        names = ", ".join(str(v) for v in victims)
+        return f"{blocked}; preempting {names}: waiting for the pods to stop"
+
+    def _victims(self, c: Candidate, quota: Quota | None) -> tuple[Active, ...]:
+        rules, cat = self.limits.preemption, c.demand.category
+        gpu = _needs_pool(c.demand)
+        if not allows(rules, cat) or _quota_room(c, quota, self.usage) is not None:
+            return ()
+        if self._rate_limited(cat) or (
+            gpu and self.gpu_held is not None and self.gpu_held < c.priority
+        ):
+            return ()  # a waiting GPU job of higher priority could take it back: no chain
+        slots = max(0, self.usage.running[cat] + 1 - self.limits.max_running[cat])
+        pools = [p for p in self.limits.pools if p.vram_mib >= c.demand.vram_mib] if gpu else [None]
+        snap = self.snapshot
+        best: tuple[Active, ...] = ()
+        for pool in pools:
+            vram = (
+                0
+                if pool is None
+                else self.usage.vram[pool.name] + c.demand.vram_mib - pool.vram_mib
+            )
+            room = Room(c, None if pool is None else pool.name, slots, max(vram, 0))
+            ordered = sorted(
+                (
+                    a
+                    for a in snap.active
+                    if a.key not in self.chosen
+                    and eligible(a, room, rules, snap.progress, snap.now)
+                ),
+                key=lambda a: victim_order(a, snap.progress),
+            )
+            found = fewest(ordered, room, rules[cat].max_victims_per_admission)
+            if found and (not best or len(found) < len(best)):
+                best = found
+        self.preempt += [Victim(a, c) for a in best]
+        self.chosen.update(a.key for a in best)
+        return best
+
+    def _rate_limited(self, cat: Category) -> bool:
+        interval = self.limits.min_start_interval.get(cat)
+        previous = self.last_start.get(cat)
+        return (
+            bool(interval)
+            and previous is not None
+            and (self.snapshot.now < previous + timedelta(seconds=interval or 0))
+        )
 
     def _category_room(self, c: Candidate) -> tuple[str | None, str | None]:
         """(None, pool) when the category's cap, rate and VRAM let C start; else (why, None)."""
@@ -215,6 +309,17 @@ def decide(snapshot: Snapshot, limits: Limits) -> Decision:
     shapes = Counter((a.key.namespace, a.demand, a.pool) for a in snapshot.active)
     for (namespace, demand, pool), count in shapes.items():
         run.usage.add(namespace, demand, pool, count)
-    for c in sorted(snapshot.candidates, key=lambda c: c.sort_key):
+    for victim, by in snapshot.stopping.items():
+        run.chosen.add(victim)
+        run.preempting.setdefault(by, []).append(victim)
+    weights = limits.fair_share
+    if weights is not None and len({c.key.namespace for c in snapshot.candidates}) > 1:
+        vram_total = sum(p.vram_mib for p in limits.pools)
+        shares = shares_of(snapshot.active, limits.max_running, vram_total, weights)
+        run.fair = FairOrder(snapshot.candidates, shares)
+        order: Iterable[Candidate] = run.fair
+    else:
+        order = sorted(snapshot.candidates, key=lambda c: c.sort_key)
+    for c in order:
         run.consider(c)
-    return Decision(admit=run.admit, wait=run.wait, reject=run.reject, wake_at=run.wake_at)
+    return Decision(run.admit, run.wait, run.reject, run.wake_at, run.preempt)
