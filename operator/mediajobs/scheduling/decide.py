@@ -25,13 +25,13 @@ considered in fair-share order across namespaces (scheduling/fairshare.py).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
 from mediajobs.config import Preemption
-from mediajobs.scheduling.fairshare import FairOrder, shares_of
+from mediajobs.scheduling.fairshare import fair_order, shares_of
 from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
 from mediajobs.scheduling.preempt import Room, Victim, allows, eligible, fewest, victim_order
 
@@ -177,7 +177,6 @@ class _Pass:
     waiting: Counter[Category] = field(default_factory=Counter)
     last_start: dict[Category, datetime] = field(default_factory=dict)
     wake_at: datetime | None = None
-    fair: FairOrder | None = None
     preempt: list[Victim] = field(default_factory=list)
     chosen: set[JobKey] = field(default_factory=set)  # victims, stopping or chosen now
     preempting: dict[JobKey, list[JobKey]] = field(default_factory=dict)  # by -> victims
@@ -187,17 +186,18 @@ class _Pass:
         self.waiting[c.demand.category] += 1
         self.wait[c.key] = Wait(self.waiting[c.demand.category], reason)
 
-    def hold_behind(self, c: Candidate) -> None:
-        """C waits because its category is held; fair share may be why it is not first."""
+    def hold_behind(self, c: Candidate, passed_over: bool) -> None:
+        """C waits because its category is held; PASSED_OVER: fair share put a younger
+        job of another namespace before it."""
         cat, reason = c.demand.category, self.held[c.demand.category]
-        if self.fair is not None and self.fair.passed_over(c):
+        if passed_over:
             ns = c.key.namespace
             mine = self.usage.pods[(ns, cat)]
             cap = self.limits.max_running[cat]
             reason = f"waiting for fair share: namespace {ns} holds {mine}/{cap} slots ({reason})"
         self.hold(c, reason)
 
-    def consider(self, c: Candidate) -> None:
+    def consider(self, c: Candidate, passed_over: bool = False) -> None:
         cat = c.demand.category
         quota = self.snapshot.quotas.get((c.key.namespace, cat))
         never = _never_fits(c, self.limits, quota)
@@ -222,7 +222,7 @@ class _Pass:
             self.held[cat] = self._preempt(c, quota, blocked)
             if _needs_pool(c.demand):
                 self.gpu_held = min(self.gpu_held or c.priority, c.priority)
-        self.hold_behind(c)
+        self.hold_behind(c, passed_over)
 
     def _preempt(self, c: Candidate, quota: Quota | None, blocked: str) -> str:
         """Why C, the head of its held category, waits: BLOCKED, and the running jobs it
@@ -316,10 +316,9 @@ def decide(snapshot: Snapshot, limits: Limits) -> Decision:
     if weights is not None and len({c.key.namespace for c in snapshot.candidates}) > 1:
         vram_total = sum(p.vram_mib for p in limits.pools)
         shares = shares_of(snapshot.active, limits.max_running, vram_total, weights)
-        run.fair = FairOrder(snapshot.candidates, shares)
-        order: Iterable[Candidate] = run.fair
+        for c, passed_over in fair_order(snapshot.candidates, shares):
+            run.consider(c, passed_over)
     else:
-        order = sorted(snapshot.candidates, key=lambda c: c.sort_key)
-    for c in order:
-        run.consider(c)
+        for c in sorted(snapshot.candidates, key=lambda c: c.sort_key):
+            run.consider(c)
     return Decision(run.admit, run.wait, run.reject, run.wake_at, run.preempt)

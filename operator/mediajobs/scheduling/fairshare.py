@@ -1,35 +1,40 @@
 """Fair share across namespaces: the order in which waiting jobs are considered (pure).
 
 Priority still comes first. Among the waiting jobs of one priority in one
-category, the next is the oldest job of the namespace with the lowest share
-divided by its weight; a namespace's share is DRF's dominant share: the larger
-of its running slots over the category's cap and (GPU categories) the VRAM it
-holds over all pools' VRAM. Each job considered counts as running for the order
-of the jobs behind it, so positions say when a job would start if slots freed
-one at a time. Jobs of one priority in different categories interleave by age,
-as without fair share (they meet only in a shared GPU pool).
+category (a band), the next is the oldest job of the namespace with the lowest
+share divided by its weight; a namespace's share is DRF's dominant share: the
+larger of its running slots over the category's cap and (GPU categories) the
+VRAM it holds over all pools' VRAM. Each job considered counts as running for
+the order of the jobs behind it, so positions say when a job would start if
+slots freed one at a time. Bands of one priority in different categories
+interleave by age, as without fair share.
 
-Shares only grow during a pass, so a namespace's place in a band's heap is
-checked again when it comes to the top (a stale, too-small share moves down).
+How it is computed, cheaply (one admission pass orders the whole queue): a
+namespace's share only grows as its jobs are taken, so the greedy "lowest share
+next" order of a band is a sort of its jobs by the share their namespace holds
+when each one's turn comes (then by age). Bands are ordered priority by
+priority, the shares carried from one to the next. Within one priority, the
+VRAM a namespace's gpu_ai jobs take counts in its gpu_encode share (and the
+other way round) from the next priority on: the two GPU bands of one priority
+are ordered side by side.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from mediajobs.api.common import Category
-from mediajobs.scheduling.model import Active, Candidate, JobKey
+from mediajobs.scheduling.model import Active, Candidate
 
-Ahead = tuple[datetime, str]  # a job's (created, uid): its place by age within a band
+Ordered = tuple[Candidate, bool]  # a job in fair order; True: a younger job of another
+# namespace was ordered before it (it waits for fair share)
 
 
 @dataclass
 class Shares:
-    """Running slots per (namespace, category) and VRAM per namespace; the weights."""
+    """What each namespace holds: slots per category, VRAM; the caps and weights."""
 
     caps: Mapping[Category, int]
     vram_total: int
@@ -41,87 +46,76 @@ class Shares:
         self.slots[(namespace, category)] += count
         self.vram[namespace] += vram_mib * count
 
-    def of(self, namespace: str, category: Category) -> float:
-        share = self.slots[(namespace, category)] / max(self.caps.get(category, 0), 1)
-        if category.uses_gpu and self.vram_total > 0:
-            share = max(share, self.vram[namespace] / self.vram_total)
-        return share / self.weights.get(namespace, 1.0)
+    def band_order(
+        self, band: Sequence[tuple[int, Candidate]], category: Category
+    ) -> list[Ordered]:
+        """BAND (rank by age, job) in fair order; counts every job of it as taken."""
+        cap = max(self.caps.get(category, 0), 1)
+        gpu = category.uses_gpu and self.vram_total > 0
+        keyed: list[tuple[float, int, Candidate]] = []
+        slots: dict[str, int] = {}
+        vram: dict[str, int] = {}
+        for rank, c in band:
+            ns = c.key.namespace
+            held = slots.get(ns)
+            if held is None:
+                held, vram[ns] = self.slots[(ns, category)], self.vram[ns]
+            share = held / cap
+            if gpu:
+                share = max(share, vram[ns] / self.vram_total)
+            keyed.append((share / self.weights.get(ns, 1.0), rank, c))
+            slots[ns] = held + 1
+            vram[ns] += c.demand.vram_mib
+        for ns, held in slots.items():
+            self.slots[(ns, category)] = held
+            self.vram[ns] = vram[ns]
+        keyed.sort()  # ranks are unique: two jobs are never compared
+        return _marked(keyed)
 
 
-@dataclass
-class _Band:
-    """The waiting jobs of one (category, priority), per namespace in age order."""
+def _marked(keyed: Sequence[tuple[float, int, Candidate]]) -> list[Ordered]:
+    """Each job with whether a younger job of another namespace came before it."""
+    out: list[Ordered] = []
+    youngest, its, other = -1, "", -1  # the youngest taken, its namespace, the youngest else
+    for _, rank, c in keyed:
+        ns = c.key.namespace
+        out.append((c, (youngest > rank and its != ns) or other > rank))
+        if rank > youngest:
+            if ns != its:
+                other = youngest
+            youngest, its = rank, ns
+        elif ns != its:
+            other = max(other, rank)
+    return out
 
-    category: Category
-    queues: dict[str, deque[Candidate]] = field(default_factory=dict)
-    heap: list[tuple[float, datetime, str, str]] = field(default_factory=list)
-    taken: dict[str, Ahead] = field(default_factory=dict)  # per namespace: the youngest taken
 
-    def fill(self, shares: Shares) -> None:
-        for ns, queue in self.queues.items():
-            head = queue[0]
-            self.heap.append((shares.of(ns, self.category), head.created, head.uid, ns))
-        heapq.heapify(self.heap)
-
-    def head(self, shares: Shares) -> Candidate | None:
-        while self.heap:
-            share, created, uid, ns = self.heap[0]
-            now = shares.of(ns, self.category)
-            if now == share:
-                return self.queues[ns][0]
-            heapq.heapreplace(self.heap, (now, created, uid, ns))
-        return None
-
-    def take(self, shares: Shares) -> Candidate:
-        share, _, _, ns = self.heap[0]
-        queue = self.queues[ns]
-        c = queue.popleft()
-        if queue:
-            heapq.heapreplace(self.heap, (share, queue[0].created, queue[0].uid, ns))
+def fair_order(candidates: Sequence[Candidate], shares: Shares) -> Iterator[Ordered]:
+    """CANDIDATES in fair-share order (see the module's doc)."""
+    levels: dict[int, dict[Category, list[tuple[int, Candidate]]]] = defaultdict(dict)
+    for rank, c in enumerate(sorted(candidates, key=lambda c: c.sort_key)):
+        levels[c.priority].setdefault(c.demand.category, []).append((rank, c))
+    for priority in sorted(levels):
+        bands = [shares.band_order(b, cat) for cat, b in levels[priority].items()]
+        if len(bands) == 1:
+            yield from bands[0]
         else:
-            heapq.heappop(self.heap)
-        ahead = (c.created, c.uid)
-        self.taken[ns] = max(self.taken.get(ns, ahead), ahead)
-        return c
-
-    def passed_over(self, c: Candidate) -> bool:
-        """Whether a younger job of another namespace was taken before C."""
-        ahead = (c.created, c.uid)
-        return any(t > ahead for ns, t in self.taken.items() if ns != c.key.namespace)
+            yield from _by_age(bands)
 
 
-class FairOrder:
-    """The candidates in fair-share order; ``took`` is told of each one considered."""
-
-    def __init__(self, candidates: Sequence[Candidate], shares: Shares) -> None:
-        self.shares = shares
-        self.band_of: dict[JobKey, _Band] = {}
-        levels: dict[int, dict[Category, _Band]] = defaultdict(dict)
-        for c in sorted(candidates, key=lambda c: c.sort_key):
-            cat = c.demand.category
-            band = levels[c.priority].setdefault(cat, _Band(cat))
-            band.queues.setdefault(c.key.namespace, deque()).append(c)
-            self.band_of[c.key] = band
-        self.levels = [levels[p] for p in sorted(levels)]
-        for level in self.levels:
-            for band in level.values():
-                band.fill(shares)
-
-    def __iter__(self) -> Iterator[Candidate]:
-        for level in self.levels:
-            bands = list(level.values())
-            while True:
-                heads = [
-                    (h.created, h.uid, i) for i, b in enumerate(bands) if (h := b.head(self.shares))
-                ]
-                if not heads:
-                    break
-                c = bands[min(heads)[2]].take(self.shares)
-                yield c
-                self.shares.add(c.key.namespace, c.demand.category, c.demand.vram_mib)
-
-    def passed_over(self, c: Candidate) -> bool:
-        return self.band_of[c.key].passed_over(c)
+def _by_age(bands: Sequence[Sequence[Ordered]]) -> Iterator[Ordered]:
+    """One priority's bands merged: at each step, the band whose next job is oldest."""
+    heads = [0] * len(bands)
+    while True:
+        best: int | None = None
+        for i, band in enumerate(bands):
+            if heads[i] < len(band) and (
+                best is None or band[heads[i]][0].sort_key < bands[best][heads[best]][0].sort_key
+            ):
+                best = i
+        if best is None:
+            return
+        yield bands[best][heads[best]]
+        heads[best] += 1
 
 
 def shares_of(
@@ -130,9 +124,11 @@ def shares_of(
     vram_total: int,
     weights: Mapping[str, float],
 ) -> Shares:
+    """The shares the running jobs (ACTIVE) give each namespace."""
     shares = Shares(caps, vram_total, weights)
-    for (ns, cat, vram), count in Counter(
+    held = Counter(
         (a.key.namespace, a.demand.category, a.demand.vram_mib if a.pool else 0) for a in active
-    ).items():
+    )
+    for (ns, cat, vram), count in held.items():
         shares.add(ns, cat, vram, count)
     return shares
