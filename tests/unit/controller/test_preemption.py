@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
 from typing import Any
 
 from mediajobs.api.common import Category
 from mediajobs.controller.reports import POSITION_MIN_INTERVAL
-from mediajobs.kube.port import pods_path
+from mediajobs.jobs.naming import MEDIAJOB_LABEL
+from mediajobs.kube.port import jobs_path, mediajobs_path, pods_path
 from tests.builders import mediajob
 from tests.unit.controller.world import NS, World, world
 
@@ -115,3 +118,83 @@ async def test_a_failed_suspend_keeps_the_victim_running_and_is_decided_again() 
         assert w.jobs_of("low")[0]["spec"]["suspend"] is True
         await stop_pod(w, "low")
         assert w.phase("urgent") == "Running"
+
+
+async def test_a_mixed_run_preempts_no_more_than_urgent_arrivals_and_never_twice_too_soon() -> None:
+    """60 jobs of random priorities arrive while jobs end at random: every preemption
+    answers an arrival that found the category full of lower-priority work, and no job
+    is preempted again within minRuntimeSeconds of its previous start."""
+    rng = random.Random(19)
+    async with world(limits=preempting(cpu=3)) as w:
+        stamp_events(w)
+        urgent_arrivals = 0
+        for i in range(60):
+            running = {n: p for n, p in priorities(w).items() if w.phase(n) == "Running"}
+            priority = rng.randint(1, 10)
+            if len(running) == 3 and priority < max(running.values()):
+                urgent_arrivals += 1
+            await w.submit(mediajob(f"j{i:03}").priority(priority))
+            for name in running_names(w):
+                if not pods_of(w, name):
+                    await w.pod_says(name, RUNNING)
+            for name in suspended_with_pods(w):
+                await stop_pod(w, name)
+            if running_names(w) and rng.random() < 0.5:
+                await w.end_job(rng.choice(running_names(w)))
+            await w.advance(rng.uniform(5, 40))
+        preemptions = [e for e in w.api.events if e["reason"] == "Preempted"]
+        assert 0 < len(preemptions) <= urgent_arrivals
+        last_start: dict[str, datetime] = {}
+        for e in w.api.events:
+            name, at = e["involvedObject"]["name"], e["at"]
+            if e["reason"] == "Admitted":
+                last_start[name] = at
+            elif e["reason"] == "Preempted":
+                assert (at - last_start[name]).total_seconds() >= 60, name
+
+
+def priorities(w: World) -> dict[str, int]:
+    return {m["metadata"]["name"]: m["spec"]["priority"] for m in w.api.items(mediajobs_path(NS))}
+
+
+def newest_jobs(w: World) -> dict[str, dict[str, Any]]:
+    """Each MediaJob's newest Job, by the MediaJob's name (one read of all of them)."""
+    newest: dict[str, dict[str, Any]] = {}
+    for job in sorted(w.api.items(jobs_path(NS)), key=lambda j: j["metadata"]["name"]):
+        newest[job["metadata"]["labels"][MEDIAJOB_LABEL]] = job
+    return newest
+
+
+def running_names(w: World) -> list[str]:
+    jobs = newest_jobs(w)
+    return sorted(
+        n for n in priorities(w)
+        if w.phase(n) == "Running" and n in jobs and not jobs[n]["spec"].get("suspend")
+    )  # fmt: skip
+
+
+def pod_names(w: World) -> set[str]:
+    return {p["metadata"]["name"] for p in w.api.items(pods_path(NS))}
+
+
+def pods_of(w: World, name: str) -> bool:
+    return f"{w.jobs_of(name)[-1]['metadata']['name']}-pod" in pod_names(w)
+
+
+def suspended_with_pods(w: World) -> list[str]:
+    pods = pod_names(w)
+    return [
+        n for n, job in newest_jobs(w).items()
+        if job["spec"].get("suspend") and f"{job['metadata']['name']}-pod" in pods
+    ]  # fmt: skip
+
+
+def stamp_events(w: World) -> None:
+    """Keep the time each Event was posted at (the fake API keeps what it says only)."""
+    post = w.api.post_event
+
+    async def stamped(involved: dict[str, Any], **event: Any) -> None:
+        await post(involved, **event)
+        w.api.events[-1]["at"] = event["now"]
+
+    w.api.post_event = stamped  # type: ignore[method-assign]
