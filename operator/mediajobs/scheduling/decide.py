@@ -219,28 +219,26 @@ class _Pass:
                 self.usage.add(c.key.namespace, c.demand, pool)
                 self.last_start[cat] = self.snapshot.now
                 return
-            self.held[cat] = self._preempt(c, quota, blocked)
+            self.held[cat] = blocked
             if _needs_pool(c.demand):
                 self.gpu_held = min(self.gpu_held or c.priority, c.priority)
+            victims = self.preempting.get(c.key) or [v.key for v in self._victims(c, quota)]
+            if victims:  # its reason only: the jobs behind it wait for the category
+                names = ", ".join(str(v) for v in victims)
+                self.hold(c, f"{blocked}; preempting {names}: waiting for the pods to stop")
+                return
         self.hold_behind(c, passed_over)
 
-    def _preempt(self, c: Candidate, quota: Quota | None, blocked: str) -> str:
-        """Why C, the head of its held category, waits: BLOCKED, and the running jobs it
-        preempts (chosen now, or stopping since an earlier pass)."""
-        victims = self.preempting.get(c.key) or [v.key for v in self._victims(c, quota)]
-        if not victims:
-            return blocked
-        names = ", ".join(str(v) for v in victims)
-        return f"{blocked}; preempting {names}: waiting for the pods to stop"
-
     def _victims(self, c: Candidate, quota: Quota | None) -> tuple[Active, ...]:
+        """The running jobs C, the head of its held category, preempts (scheduling/preempt.py),
+        entered in the decision; none where its quota or the start rate would hold it anyway."""
         rules, cat = self.limits.preemption, c.demand.category
         gpu = _needs_pool(c.demand)
         if not allows(rules, cat) or _quota_room(c, quota, self.usage) is not None:
             return ()
-        if self._rate_limited(cat) or (
-            gpu and self.gpu_held is not None and self.gpu_held < c.priority
-        ):
+        if self._rate_ready_at(cat) is not None:
+            return ()
+        if gpu and self.gpu_held is not None and self.gpu_held < c.priority:
             return ()  # a waiting GPU job of higher priority could take it back: no chain
         slots = max(0, self.usage.running[cat] + 1 - self.limits.max_running[cat])
         pools = [p for p in self.limits.pools if p.vram_mib >= c.demand.vram_mib] if gpu else [None]
@@ -269,14 +267,14 @@ class _Pass:
         self.chosen.update(a.key for a in best)
         return best
 
-    def _rate_limited(self, cat: Category) -> bool:
+    def _rate_ready_at(self, cat: Category) -> datetime | None:
+        """When CAT's start rate lets the next job start, if not now."""
         interval = self.limits.min_start_interval.get(cat)
         previous = self.last_start.get(cat)
-        return (
-            bool(interval)
-            and previous is not None
-            and (self.snapshot.now < previous + timedelta(seconds=interval or 0))
-        )
+        if not interval or previous is None:
+            return None
+        ready_at = previous + timedelta(seconds=interval)
+        return ready_at if self.snapshot.now < ready_at else None
 
     def _category_room(self, c: Candidate) -> tuple[str | None, str | None]:
         """(None, pool) when the category's cap, rate and VRAM let C start; else (why, None)."""
@@ -288,13 +286,11 @@ class _Pass:
             running += "; " + _vram_text(self.limits, self.usage)
         if self.usage.running[cat] >= cap:
             return running, None
-        interval = self.limits.min_start_interval.get(cat)
-        previous = self.last_start.get(cat)
-        if interval and previous is not None:
-            ready_at = previous + timedelta(seconds=interval)
-            if self.snapshot.now < ready_at:
-                self.wake_at = ready_at if self.wake_at is None else min(self.wake_at, ready_at)
-                return f"{cat}: rate limit of {60 / interval:g} starts/min", None
+        ready_at = self._rate_ready_at(cat)
+        if ready_at is not None:
+            self.wake_at = ready_at if self.wake_at is None else min(self.wake_at, ready_at)
+            per_minute = 60 / self.limits.min_start_interval[cat]
+            return f"{cat}: rate limit of {per_minute:g} starts/min", None
         if not gpu:
             return None, None
         for p in self.limits.pools:

@@ -48,8 +48,9 @@ def run(
 
 def test_a_full_category_preempts_its_lowest_priority_job_and_the_preemptor_waits() -> None:
     active = [job("p8").priority(8).active(), job("p9").priority(9).active()]
-    d = run([job("urgent").priority(1).obj()], active)
-    assert victims(d) == ["p9"]
+    d = run([job("urgent").priority(1).obj(), job("next").priority(2).obj()], active)
+    assert victims(d) == ["p9"]  # one: the job behind waits for the category, it preempts none
+    assert d.wait[JobKey("ns", "next")].reason == "cpu: 2/2 running"
     assert [v.by.key.name for v in d.preempt] == ["urgent"]
     assert d.admit == []
     wait = d.wait[JobKey("ns", "urgent")]
