@@ -108,12 +108,15 @@ _OFF_QUEUE = MediaJobStatus(
 
 def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
     reason = wait.reason if wait else "waiting for admission"
+    # A preempted job says so until it is admitted again (its place is written over).
+    admitted = next((c for c in record.status.conditions or [] if c.type == C.ADMITTED), None)
+    preempted = admitted is not None and admitted.reason == "Preempted"
     return _transition(
         record,
         Phase.QUEUED,
         now,
         say=reason,
-        conditions=[(C.ADMITTED, "False", "Queued")],
+        conditions=[(C.ADMITTED, "False", "Preempted" if preempted else "Queued")],
         event=None,
         changes=MediaJobStatus(
             queue_position=wait.position if wait else None, waiting_reason=reason
