@@ -13,6 +13,7 @@ from tests.integration.operator_checks import (
     JobSampler,
     events_of,
     jobs_of,
+    phases,
     status,
     wait_phase,
 )
@@ -75,23 +76,36 @@ def test_a_second_namespace_gets_the_next_free_slot(
     ns: Kubectl, team_b: Kubectl, start_operator: StartOperator
 ) -> None:
     assert team_b.namespace is not None
-    start_operator(limits={"cpu": {"maxRunning": 2}}, args=["--namespace", team_b.namespace])
+    op = start_operator(limits={"cpu": {"maxRunning": 2}}, args=["--namespace", team_b.namespace])
     # Team A fills the category and queues 20 more, all at the same priority.
     ns.apply(listing(*(mediajob(n).kwok(run_for="600s").obj() for n in ("a-long", "a-ends"))))
     wait_phase(ns, "a-ends", "Running")
     ns.apply(listing(*(mediajob(f"a{i:02}").kwok(run_for="600s").obj() for i in range(20))))
     wait_phase(ns, "a19", "Queued")
-    # Team B applies 5: its first is next in line although A's jobs are older.
+    # Team B applies 5: its first (by the total order: one second holds them all, so the
+    # uid decides) is next in line, although A's jobs are older.
     team_b.apply(listing(*(mediajob(f"b{i}").kwok(run_for="600s").obj() for i in range(5))))
-    assert wait_phase(team_b, "b0", "Queued")["queuePosition"] == 1
+    first_b = wait_for("B's first job to be next", lambda: next_of(op, team_b), WAIT_LONG)
+    a_front = next(w for w in op.stats()["waiting"] if w["namespace"] == ns.namespace)
+    assert a_front["waitingReason"] == (
+        f"waiting for fair share: namespace {ns.namespace} holds 2/2 slots (cpu: 2/2 running)"
+    )
     ns.run("delete", "mj", "a-ends", "--wait=false")  # a slot frees
-    wait_phase(team_b, "b0", "Running")
-    assert status(ns, "a00")["phase"] == "Queued"
-    holds = f"waiting for fair share: namespace {ns.namespace} holds"
-    wait_for("a00 to say it waits for fair share", lambda: holds in status(ns, "a00").get(
-        "waitingReason", ""
-    ), WAIT_LONG)  # fmt: skip
-    # B runs 1, A runs 1: when B's job ends, the slot goes to B again (its share is 0).
-    team_b.run("delete", "mj", "b0", "--wait=false")
-    wait_phase(team_b, "b1", "Running")
-    assert status(ns, "a00")["phase"] == "Queued"
+    wait_phase(team_b, first_b, "Running")
+    assert running(ns) == ["a-long"]
+    # A and B hold a slot each: A's oldest is next now. When B's job ends, B's share is
+    # the lower again, and its next job takes the slot.
+    team_b.run("delete", "mj", first_b, "--wait=false")
+    wait_for("B's next job to run", lambda: running(team_b), WAIT_LONG)
+    assert running(ns) == ["a-long"]
+
+
+def next_of(op: OperatorProcess, kube: Kubectl) -> str | None:
+    """The MediaJob of KUBE's namespace at the front of the queue, if one is (/stats shows
+    the positions live; statuses show them written at most every 10 s)."""
+    front = [w for w in op.stats()["waiting"] if w["queuePosition"] == 1]
+    return front[0]["name"] if front and front[0]["namespace"] == kube.namespace else None
+
+
+def running(kube: Kubectl) -> list[str]:
+    return sorted(n for n, phase in phases(kube).items() if phase == "Running")
