@@ -33,7 +33,7 @@ def test_a_priority_1_job_preempts_a_full_category_and_the_victim_resumes(
         for name in lows:
             ns.apply(mediajob(name).priority(8).kwok(run_for="20s").obj())
             wait_phase(ns, name, "Running")  # one after the other: low-1 started last
-        ns.apply(mediajob("urgent").priority(1).kwok(run_for="2s").obj())
+        ns.apply(mediajob("urgent").priority(1).kwok(run_for="15s").obj())  # checked meanwhile
         wait_phase(ns, "urgent", "Running")
 
         # The most recently started of the two was chosen, and waits again in its place.
