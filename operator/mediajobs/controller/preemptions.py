@@ -84,14 +84,17 @@ class Preemptions:
                 carried = False
                 continue
             self.stopping[key] = Stopping(victim.active, record.uid, victim.by.key)
-            reason = victim.reason
-            self.counts[(victim.active.demand.category, reason)] += 1
-            counted(victim.active.demand.category, reason)
-            effects.spawn(key, self._preempt(actions, record, job, victim), Lane.ADMIT)
+            work = self._preempt(actions, record, job, victim, counted)
+            effects.spawn(key, work, Lane.ADMIT)
         return carried
 
     async def _preempt(
-        self, actions: Actions, record: Record, job: JobView, victim: Victim
+        self,
+        actions: Actions,
+        record: Record,
+        job: JobView,
+        victim: Victim,
+        counted: Callable[[Category, str], None],
     ) -> None:
         try:
             await actions.suspended(job, True)
@@ -99,6 +102,9 @@ class Preemptions:
             self.stopping.pop(record.key, None)  # not suspended: it keeps running, and its slot
             self.again_at = actions.clock.now() + timedelta(seconds=RETRY_AFTER_API_ERROR)
             raise
+        category = victim.active.demand.category
+        self.counts[(category, victim.reason)] += 1
+        counted(category, victim.reason)
         by, now = victim.by, actions.clock.now()
         await actions.write(record, statuses.preempted(record, str(by.key), by.priority, now))
 

@@ -114,6 +114,7 @@ async def test_a_failed_suspend_keeps_the_victim_running_and_is_decided_again() 
         assert w.jobs_of("low")[0]["spec"]["suspend"] is False
         assert w.phase("low") == "Running"
         assert not w.rec.queues.preemptions.stopping
+        assert w.rec.snapshot().categories[Category.CPU].preempted == {}  # it did not happen
         await w.advance(5.0)  # the victim is planned again; admission decides again
         assert w.jobs_of("low")[0]["spec"]["suspend"] is True
         await stop_pod(w, "low")
