@@ -44,7 +44,7 @@ UNCAPPED = MEDIA | {
         "gpu_ai": {"maxRunning": 1},
     }
 }
-PHASES = ("steady", "handoff", "throughput", "backlog", "rss", "writes")
+PHASES = ("steady", "handoff", "throughput", "backlog", "fairshare", "rss", "writes")
 
 
 @dataclass(frozen=True)
@@ -172,9 +172,16 @@ class Bench:
 
     @contextlib.asynccontextmanager
     async def operator(
-        self, namespace: str, config: dict[str, Any], *, start: bool = True
+        self,
+        namespace: str,
+        config: dict[str, Any],
+        *,
+        start: bool = True,
+        args: Sequence[str] = (),
     ) -> AsyncIterator[Operator]:
-        op = Operator(OperatorProcess(self.kubectl, namespace, self.workdir, config))
+        """The operator watching NAMESPACE (ARGS: more flags, e.g. more namespaces)."""
+        process = OperatorProcess(self.kubectl, namespace, self.workdir, config, args=list(args))
+        op = Operator(process)
         try:
             if start:
                 await op.start()

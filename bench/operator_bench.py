@@ -31,6 +31,8 @@ Phases (DESIGN.md "Performance targets"):
               beside its floor when the writes phase runs too: the status patches it
               needs at the rate the writes phase measured for status patches alone
   backlog     MediaJobs created while the operator is stopped; start it: admitted/s
+  fairshare   the backlog in 4 namespaces, cap at half, fair share off then on: admitted/s
+              of each and their ratio; decide() alone over 10,000 waiting, off and on
   rss         10,000 MediaJobs (reference caps, so they queue): VmRSS once settled
   writes      no operator: the writes of an admission done by this client, 32 in flight
               (Job create; + MediaJob status patch; + Event; a status patch alone): what
@@ -68,6 +70,7 @@ from bench.common import (
     log,
     machine,
 )
+from bench.fairshare import fairshare
 from bench.harness import (
     FULL,
     PHASES,
@@ -87,6 +90,7 @@ PHASE_FUNCTIONS = {
     "handoff": handoff,
     "throughput": throughput,
     "backlog": backlog,
+    "fairshare": fairshare,
     "rss": rss,
     "writes": writes,
 }

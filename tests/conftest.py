@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.localcluster import REPO, WAIT_LONG, Kubectl, kubeconfig_from_env, load_hack_cluster
+from tests.localcluster import (
+    REPO,
+    WAIT_LONG,
+    Kubectl,
+    fresh_namespace,
+    kubeconfig_from_env,
+    load_hack_cluster,
+)
 from tests.operator_harness import OperatorProcess
 from tests.redis_server import RedisServer
 
@@ -56,16 +62,8 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
 @pytest.fixture
 def ns(kube: Kubectl) -> Iterator[Kubectl]:
     """kubectl bound to a fresh namespace, deleted (without waiting) after the test."""
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    kube.run("create", "namespace", name)
-    kube.run(
-        "wait", "--for=create", "--timeout=30s",
-        f"--namespace={name}", "serviceaccount/default",
-    )  # fmt: skip
-    try:
-        yield kube.in_namespace(name)
-    finally:
-        kube.run("delete", "namespace", name, "--wait=false", check=False)
+    with fresh_namespace(kube) as bound:
+        yield bound
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -9,7 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -101,3 +103,19 @@ class Kubectl:
 def kubeconfig_from_env() -> Path | None:
     value = os.environ.get("MEDIAJOBS_KUBECONFIG")
     return Path(value) if value else None
+
+
+@contextlib.contextmanager
+def fresh_namespace(kube: Kubectl) -> Iterator[Kubectl]:
+    """KUBE bound to a new namespace (its default service account made: pods need it),
+    deleted without waiting afterwards."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.run("create", "namespace", name)
+    kube.run(
+        "wait", "--for=create", "--timeout=30s",
+        f"--namespace={name}", "serviceaccount/default",
+    )  # fmt: skip
+    try:
+        yield kube.in_namespace(name)
+    finally:
+        kube.run("delete", "namespace", name, "--wait=false", check=False)

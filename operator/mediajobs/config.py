@@ -8,6 +8,7 @@ file (``MEDIAJOBS_CONFIG``) whose keys are the camelCase names below.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,11 +19,52 @@ from mediajobs.api.common import ApiModel, Category
 from mediajobs.api.platform import PlatformConfig
 
 
+class PreemptionPolicy(StrEnum):
+    NEVER = "Never"
+    LOWER_PRIORITY = "LowerPriority"
+
+
+class Preemption(ApiModel):
+    """Whether a waiting job of the category may stop running jobs of strictly lower
+    priority to take their place (scheduling/preempt.py). Never (the default): its jobs
+    neither preempt nor are preempted, across a shared GPU pool too."""
+
+    policy: PreemptionPolicy = PreemptionPolicy.NEVER
+    min_runtime_seconds: int = Field(
+        default=300, ge=0, description="A job that started less than this ago is not preempted."
+    )
+    max_victims_per_admission: int = Field(
+        default=1, ge=1, description="At most this many jobs are stopped to admit one."
+    )
+    protect_progress_percent: int = Field(
+        default=80, ge=0, le=100, description="A job at or past this progress is not preempted."
+    )
+
+
 class CategoryLimits(ApiModel):
     max_running: int = Field(ge=0, description="Cluster-wide cap on running jobs.")
     starts_per_minute: float | None = Field(
         default=None, gt=0, description="Optional rate limit on starts (jobs per minute)."
     )
+    preemption: Preemption = Field(default_factory=Preemption)
+
+
+class FairShare(ApiModel):
+    """Among waiting jobs of the same priority in a category, the next slot goes to the
+    namespace with the lowest running share over its weight (scheduling/fairshare.py)."""
+
+    enabled: bool = True
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Namespace -> weight (default 1; larger: more share)."
+    )
+
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _positive(cls, weights: dict[str, float]) -> dict[str, float]:
+        bad = sorted(ns for ns, w in weights.items() if not w > 0)
+        if bad:
+            raise ValueError(f"fair-share weights must be > 0 (namespaces: {', '.join(bad)})")
+        return weights
 
 
 class GpuPool(ApiModel):
@@ -128,6 +170,7 @@ class OperatorConfig(ApiModel):
         description="Starts per minute per platform of the jobs that act on one (scrapes, "
         "publishing): polite to the platform, whatever the category's slots allow.",
     )
+    fair_share: FairShare = Field(default_factory=FairShare)
 
     @field_validator("limits", mode="after")
     @classmethod

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from mediajobs.api.common import Category
 from mediajobs.api.platform import AdapterKind, StepKind
 from mediajobs.config import OperatorConfig, load_config
+from mediajobs.controller.queues import limits_from
+from mediajobs.scheduling.preempt import allows
 
 
 def test_reference_defaults() -> None:
@@ -79,3 +81,27 @@ def test_platforms_from_yaml(tmp_path: Path) -> None:
 def test_bad_platforms_are_refused(entry: dict[str, object], problem: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(problem)):
         OperatorConfig.model_validate({"platforms": {"p": entry}})
+
+
+def test_preemption_is_opt_in_per_category_and_reaches_admission(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "limits:\n"
+        "  gpu_ai: {maxRunning: 1, preemption: {policy: LowerPriority, minRuntimeSeconds: 60}}\n"
+        "fairShare: {weights: {team-a: 2}}\n"
+    )
+    limits = limits_from(load_config(path))
+    assert [allows(limits.preemption, c) for c in Category] == [False, False, True]
+    assert limits.preemption[Category.GPU_AI].min_runtime_seconds == 60
+    assert limits.preemption[Category.GPU_AI].protect_progress_percent == 80
+    assert limits.fair_share == {"team-a": 2}
+    off = OperatorConfig.model_validate({"fairShare": {"enabled": False}})
+    assert limits_from(off).fair_share is None
+
+
+def test_bad_preemption_and_weights_are_refused_with_a_reason() -> None:
+    with pytest.raises(ValidationError, match=r"Never.*LowerPriority"):
+        OperatorConfig.model_validate({"limits": {"cpu": {"maxRunning": 1, "preemption": {
+            "policy": "Always"}}}})  # fmt: skip
+    with pytest.raises(ValidationError, match=r"weights must be > 0 \(namespaces: b\)"):
+        OperatorConfig.model_validate({"fairShare": {"weights": {"a": 1, "b": 0}}})

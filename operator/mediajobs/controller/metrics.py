@@ -11,6 +11,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from mediajobs.api.common import Category
 from mediajobs.api.mediajob import Phase
 from mediajobs.controller.snapshot import QueueSnapshot
 from mediajobs.lifecycle.records import Record
@@ -98,6 +99,12 @@ class Metrics:
             "1 while this replica leads (holds the Lease, or runs without election), else 0.",
             registry=r,
         )
+        self.preemptions = Counter(
+            "media_job_preemptions_total",
+            "Running MediaJobs preempted (suspended and queued again), per category and reason.",
+            ["resourceCategory", "reason"],
+            registry=r,
+        )
         self.api_writes = Gauge(
             "mediajobs_api_writes",
             "API writes the operator has issued since it started.",
@@ -118,6 +125,9 @@ class Metrics:
         for platform, since in snapshot.waiting_for_human.items():
             waited = (snapshot.taken_at - since).total_seconds()
             self.human_wait.labels(platform=platform).set(max(waited, 0.0))
+
+    def preempted(self, category: Category, reason: str) -> None:
+        self.preemptions.labels(resourceCategory=category.value, reason=reason).inc()
 
     def admitted(self, waited: float) -> None:
         self.admission_wait.observe(waited)
@@ -155,6 +165,8 @@ def stats(snapshot: QueueSnapshot) -> dict[str, Any]:
             }
             for q in queues
         },
+        # Running jobs suspended for a waiting one, per category and reason, since the start.
+        "preemptions": {q.category.value: dict(q.preempted) for q in queues},
         "pending": snapshot.waiting,
         "running": snapshot.running,
         "totalVramUsed": used,

@@ -4,7 +4,8 @@ A pass of admission (scheduling/decide.py) costs O(queue), so it runs only
 when what it reads has changed: the queue itself, the ledger, the quotas, or a
 start-rate limit that lifts. Its answer (who is admitted, who waits where and
 why, who can never fit) is what the reconciler carries out and what the queue
-snapshot shows.
+snapshot shows. Victims of preemption hold their slots here until their pods
+have stopped (controller/preemptions.py).
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from datetime import datetime
 from mediajobs.api.common import Category
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.ledger import Ledger
+from mediajobs.controller.preemptions import Preemptions
 from mediajobs.controller.view import View
 from mediajobs.lifecycle.logins import platform_of
 from mediajobs.lifecycle.plan import Queue
 from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.decide import Decision, Limits, Pool, Snapshot, Wait, decide
 from mediajobs.scheduling.model import Candidate, JobKey
+from mediajobs.scheduling.preempt import allows
 from mediajobs.throttle import RateLimit
 
 
 def limits_from(config: OperatorConfig) -> Limits:
+    fair = config.fair_share
     return Limits(
         max_running={c: config.limit(c).max_running for c in Category},
         pools=[Pool(p.name, p.vram_mib) for p in config.gpu_pools],
@@ -34,6 +38,8 @@ def limits_from(config: OperatorConfig) -> Limits:
             if (rate := config.limit(c).starts_per_minute) is not None
         },
         platform_starts_per_minute=config.platform_start_rates,
+        preemption={c: config.limit(c).preemption for c in Category},
+        fair_share=fair.weights if fair.enabled else None,
     )
 
 
@@ -46,6 +52,7 @@ class Queues:
     last_start: dict[Category, datetime] = field(default_factory=dict)
     platform_starts: dict[str, RateLimit[None]] = field(init=False)
     first_seen: dict[JobKey, float] = field(default_factory=dict)  # monotonic, for the wait metric
+    preemptions: Preemptions = field(default_factory=Preemptions)
     _stale: bool = True
     _decide_at: datetime | None = None  # a start-rate limit lifts
     _inputs: tuple[int, int] = (-1, -1)  # the ledger's and the quotas' versions last decided on
@@ -87,6 +94,7 @@ class Queues:
     def due(self, now: datetime, ledger: Ledger, view: View) -> bool:
         return (
             self._stale
+            or self.preemptions.settle(view, now)
             or self._inputs != (ledger.version, view.quota_version)
             or (self._decide_at is not None and now >= self._decide_at)
         )
@@ -100,14 +108,17 @@ class Queues:
             return None
         # Busy ones too: leaving out a job whose write is in flight would shift every
         # position behind it, and would let a later job be admitted ahead of it.
+        preempting = any(allows(self.limits.preemption, c) for c in Category)
         decision = decide(
             Snapshot(
                 candidates=list(self.candidates.values()),
-                active=ledger.active(),
+                active=ledger.active() + self.preemptions.holding(ledger.holding),
                 quotas=view.quotas,
                 now=now,
                 last_start=self.last_start,
                 platform_starts=self.platform_starts,
+                progress=_progress(ledger, view) if preempting else {},
+                stopping=self.preemptions.victims(),
             ),
             self.limits,
         )
@@ -120,3 +131,14 @@ class Queues:
         bucket = self.platform_starts.get(candidate.platform or "")
         if bucket is not None:
             bucket.spend(None, now.timestamp())
+
+
+def _progress(ledger: Ledger, view: View) -> dict[JobKey, int]:
+    """The progress of running jobs, as their statuses show it (preemption spares the
+    nearly done)."""
+    records = view.records
+    return {
+        k: record.status.progress or 0
+        for k in ledger.holding
+        if (record := records.get(k)) is not None
+    }

@@ -321,7 +321,9 @@ class Reconciler:
         admitted with, if held (a spec edited since does not move a running job)."""
         if self.ledger.get(key) is None:
             pool = job.body["metadata"]["labels"].get(POOL_LABEL)
-            self.ledger.hold(key, Active(key, record.demand(), pool))
+            self.ledger.hold(
+                key, Active(key, record.demand(), pool, record.spec.priority, job.started)
+            )
 
     def _recreate(self, key: JobKey, record: Record, attempt: int) -> None:
         clock = self.clock.monotonic()
@@ -332,7 +334,7 @@ class Reconciler:
         active = self.ledger.get(key)
         if active is None:  # after a restart: the Job is gone; take the slot again
             pool = self.limits.pools[0].name if record.demand().category.uses_gpu else None
-            active = Active(key, record.demand(), pool)
+            active = Active(key, record.demand(), pool, record.spec.priority, self.clock.now())
             self.ledger.hold(key, active)
         self.ledger.created(key, clock)
         log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
@@ -373,6 +375,11 @@ class Reconciler:
 
     def _carry_out_decision(self, decision: Decision, now: datetime) -> None:
         busy, records = self.effects.busy, self.view.records
+        stops = self.queues.preemptions.carry_out
+        if not stops(
+            decision.preempt, self.view, self.effects, self.actions, self.metrics.preempted
+        ):
+            self.queues.redecide()
         for admit in decision.admit:
             key = admit.candidate.key
             step = self.queues.steps.get(key)
@@ -380,7 +387,7 @@ class Reconciler:
                 self.queues.redecide()  # admitted on the pass after its write lands
                 continue
             self.queues.dequeue(key)
-            self.ledger.hold(key, Active(key, admit.candidate.demand, admit.pool))  # assume
+            self.ledger.hold(key, admit.active(now))  # assume
             self.queues.started(admit.candidate, now)
             self.effects.spawn(key, self._start(records[key], step, admit.pool), Lane.ADMIT)
         for key, reason in decision.reject.items():

@@ -56,6 +56,7 @@ class CategoryQueue:
     completed: int  # since the operator started
     failed: int
     recent: tuple[Finished, ...]  # newest first
+    preempted: Mapping[str, int]  # per reason, since the operator started
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def take(
             completed=finishes.counts[(c, Phase.SUCCEEDED)],
             failed=finishes.counts[(c, Phase.FAILED)],
             recent=tuple(finishes.recent[c]),
+            preempted={r: n for (cat, r), n in queues.preemptions.counts.items() if cat == c},
         )
         for c in Category
     }

@@ -108,12 +108,15 @@ _OFF_QUEUE = MediaJobStatus(
 
 def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
     reason = wait.reason if wait else "waiting for admission"
+    # A preempted job says so until it is admitted again (its place is written over).
+    admitted = next((c for c in record.status.conditions or [] if c.type == C.ADMITTED), None)
+    preempted = admitted is not None and admitted.reason == "Preempted"
     return _transition(
         record,
         Phase.QUEUED,
         now,
         say=reason,
-        conditions=[(C.ADMITTED, "False", "Queued")],
+        conditions=[(C.ADMITTED, "False", "Preempted" if preempted else "Queued")],
         event=None,
         changes=MediaJobStatus(
             queue_position=wait.position if wait else None, waiting_reason=reason
@@ -378,3 +381,22 @@ def combined(first: Transition, then: Transition) -> Transition:
 
 def progressed(progress: int) -> Transition:
     return Transition(MediaJobStatus(progress=progress))
+
+
+def preempted(record: Record, by: str, by_priority: int, now: datetime) -> Transition:
+    """Its Job was suspended so that BY (of priority BY_PRIORITY) could take its slot: it
+    waits again in its original place, its attempt and retry budget untouched (its
+    worker removes its partial output on SIGTERM: worker/outputs.py)."""
+    say = (
+        f"preempted by {by} (priority {by_priority}) to free its slot; queued again in its "
+        f"place, attempt {record.status.attempts or 0} resumes when admitted (no retry spent)"
+    )
+    return _transition(
+        record,
+        Phase.QUEUED,
+        now,
+        say=say,
+        conditions=[(C.RUNNING, "False", "Preempted"), (C.ADMITTED, "False", "Preempted")],
+        event=("Normal", "Preempted"),
+        changes=MediaJobStatus(waiting_reason=f"Preempted by {by}", progress=0, message=None),
+    )

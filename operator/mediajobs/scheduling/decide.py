@@ -20,6 +20,12 @@ platforms. A job that could never fit is rejected at once.
 The platform rate is the one throttle's token bucket (throttle.py, one token per
 start, burst 1): each pass spends on a copy, the reconciler on the real one when
 it carries an admission out.
+
+Where a category opts in, the job at the head of a held category may preempt
+running jobs of lower priority (scheduling/preempt.py: which, and why never
+more); the decision names them and the job waits until their pods have
+stopped (SNAPSHOT.stopping). With fair share on, jobs of one priority are
+considered in fair-share order across namespaces (scheduling/fairshare.py).
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
+from mediajobs.config import Preemption
+from mediajobs.scheduling.fairshare import fair_order, shares_of
 from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
+from mediajobs.scheduling.preempt import Room, Victim, allows, eligible, fewest, victim_order
 from mediajobs.throttle import RateLimit
 
 
@@ -47,6 +56,8 @@ class Limits:
     max_running: Mapping[Category, int]
     pools: Sequence[Pool]
     min_start_interval: Mapping[Category, float] = field(default_factory=dict)  # seconds
+    preemption: Mapping[Category, Preemption] = field(default_factory=dict)
+    fair_share: Mapping[str, float] | None = None  # namespace weights; None: off
     platform_starts_per_minute: Mapping[str, float] = field(default_factory=dict)
 
     def platform_buckets(self) -> dict[str, RateLimit[None]]:
@@ -62,12 +73,19 @@ class Snapshot:
     now: datetime
     last_start: Mapping[Category, datetime] = field(default_factory=dict)
     platform_starts: Mapping[str, RateLimit[None]] = field(default_factory=dict)  # not spent
+    progress: Mapping[JobKey, int] = field(default_factory=dict)  # of running jobs
+    stopping: Mapping[JobKey, JobKey] = field(default_factory=dict)  # victim -> its preemptor
 
 
 @dataclass(frozen=True)
 class Admit:
     candidate: Candidate
     pool: str | None
+
+    def active(self, now: datetime) -> Active:
+        """The ledger's entry for this admission, made at NOW."""
+        c = self.candidate
+        return Active(c.key, c.demand, self.pool, c.priority, now)
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,7 @@ class Decision:
     wait: dict[JobKey, Wait]
     reject: dict[JobKey, str]
     wake_at: datetime | None  # when a rate limit lifts; None: only events wake the loop
+    preempt: list[Victim] = field(default_factory=list)  # running jobs to stop, for whom
 
 
 @dataclass
@@ -172,6 +191,10 @@ class _Pass:
     last_start: dict[Category, datetime] = field(default_factory=dict)
     platform_starts: dict[str, RateLimit[None]] = field(default_factory=dict)
     wake_at: datetime | None = None
+    preempt: list[Victim] = field(default_factory=list)
+    chosen: set[JobKey] = field(default_factory=set)  # victims, stopping or chosen now
+    preempting: dict[JobKey, list[JobKey]] = field(default_factory=dict)  # by -> victims
+    gpu_held: int | None = None  # the highest priority (lowest number) a held GPU job has
 
     def _wake(self, at: datetime) -> None:
         self.wake_at = at if self.wake_at is None else min(self.wake_at, at)
@@ -180,12 +203,27 @@ class _Pass:
         self.waiting[c.demand.category] += 1
         self.wait[c.key] = Wait(self.waiting[c.demand.category], reason)
 
-    def consider(self, c: Candidate) -> None:
+    def hold_behind(self, c: Candidate, passed_over: bool) -> None:
+        """C waits because its category is held; PASSED_OVER: fair share put a younger
+        job of another namespace before it."""
+        cat, reason = c.demand.category, self.held[c.demand.category]
+        if passed_over:
+            ns = c.key.namespace
+            mine = self.usage.pods[(ns, cat)]
+            cap = self.limits.max_running[cat]
+            reason = f"waiting for fair share: namespace {ns} holds {mine}/{cap} slots ({reason})"
+        self.hold(c, reason)
+
+    def consider(self, c: Candidate, passed_over: bool = False) -> None:
         cat = c.demand.category
         quota = self.snapshot.quotas.get((c.key.namespace, cat))
         never = _never_fits(c, self.limits, quota)
         if never is not None:
             self.reject[c.key] = never
+            return
+        by = self.snapshot.stopping.get(c.key)
+        if by is not None:  # preempted, re-queued: its slot is not free yet
+            self.hold(c, f"preempted by {by}: waiting for its pods to stop")
             return
         if cat not in self.held:
             blocked, pool = self._category_room(c)
@@ -201,7 +239,61 @@ class _Pass:
                     self.platform_starts[c.platform].take(None, self.snapshot.now.timestamp())
                 return
             self.held[cat] = blocked
-        self.hold(c, self.held[cat])
+            if _needs_pool(c.demand):
+                self.gpu_held = min(self.gpu_held or c.priority, c.priority)
+            victims = self.preempting.get(c.key) or [v.key for v in self._victims(c, quota)]
+            if victims:  # its reason only: the jobs behind it wait for the category
+                names = ", ".join(str(v) for v in victims)
+                self.hold(c, f"{blocked}; preempting {names}: waiting for the pods to stop")
+                return
+        self.hold_behind(c, passed_over)
+
+    def _victims(self, c: Candidate, quota: Quota | None) -> tuple[Active, ...]:
+        """The running jobs C, the head of its held category, preempts (scheduling/preempt.py),
+        entered in the decision; none where its quota or the start rate would hold it anyway."""
+        rules, cat = self.limits.preemption, c.demand.category
+        gpu = _needs_pool(c.demand)
+        if not allows(rules, cat) or _quota_room(c, quota, self.usage) is not None:
+            return ()
+        if self._rate_ready_at(cat) is not None:
+            return ()
+        if gpu and self.gpu_held is not None and self.gpu_held < c.priority:
+            return ()  # a waiting GPU job of higher priority could take it back: no chain
+        slots = max(0, self.usage.running[cat] + 1 - self.limits.max_running[cat])
+        pools = [p for p in self.limits.pools if p.vram_mib >= c.demand.vram_mib] if gpu else [None]
+        snap = self.snapshot
+        best: tuple[Active, ...] = ()
+        for pool in pools:
+            vram = (
+                0
+                if pool is None
+                else self.usage.vram[pool.name] + c.demand.vram_mib - pool.vram_mib
+            )
+            room = Room(c, None if pool is None else pool.name, slots, max(vram, 0))
+            ordered = sorted(
+                (
+                    a
+                    for a in snap.active
+                    if a.key not in self.chosen
+                    and eligible(a, room, rules, snap.progress, snap.now)
+                ),
+                key=lambda a: victim_order(a, snap.progress),
+            )
+            found = fewest(ordered, room, rules[cat].max_victims_per_admission)
+            if found and (not best or len(found) < len(best)):
+                best = found
+        self.preempt += [Victim(a, c) for a in best]
+        self.chosen.update(a.key for a in best)
+        return best
+
+    def _rate_ready_at(self, cat: Category) -> datetime | None:
+        """When CAT's start rate lets the next job start, if not now."""
+        interval = self.limits.min_start_interval.get(cat)
+        previous = self.last_start.get(cat)
+        if not interval or previous is None:
+            return None
+        ready_at = previous + timedelta(seconds=interval)
+        return ready_at if self.snapshot.now < ready_at else None
 
     def _category_room(self, c: Candidate) -> tuple[str | None, str | None]:
         """(None, pool) when the category's cap, rate and VRAM let C start; else (why, None)."""
@@ -213,13 +305,11 @@ class _Pass:
             running += "; " + _vram_text(self.limits, self.usage)
         if self.usage.running[cat] >= cap:
             return running, None
-        interval = self.limits.min_start_interval.get(cat)
-        previous = self.last_start.get(cat)
-        if interval and previous is not None:
-            ready_at = previous + timedelta(seconds=interval)
-            if self.snapshot.now < ready_at:
-                self._wake(ready_at)
-                return f"{cat}: rate limit of {60 / interval:g} starts/min", None
+        ready_at = self._rate_ready_at(cat)
+        if ready_at is not None:
+            self._wake(ready_at)
+            per_minute = 60 / self.limits.min_start_interval[cat]
+            return f"{cat}: rate limit of {per_minute:g} starts/min", None
         if not gpu:
             return None, None
         for p in self.limits.pools:
@@ -251,6 +341,16 @@ def decide(snapshot: Snapshot, limits: Limits) -> Decision:
     shapes = Counter((a.key.namespace, a.demand, a.pool) for a in snapshot.active)
     for (namespace, demand, pool), count in shapes.items():
         run.usage.add(namespace, demand, pool, count)
-    for c in sorted(snapshot.candidates, key=lambda c: c.sort_key):
-        run.consider(c)
-    return Decision(admit=run.admit, wait=run.wait, reject=run.reject, wake_at=run.wake_at)
+    for victim, by in snapshot.stopping.items():
+        run.chosen.add(victim)
+        run.preempting.setdefault(by, []).append(victim)
+    weights = limits.fair_share
+    if weights is not None and len({c.key.namespace for c in snapshot.candidates}) > 1:
+        vram_total = sum(p.vram_mib for p in limits.pools)
+        shares = shares_of(snapshot.active, limits.max_running, vram_total, weights)
+        for c, passed_over in fair_order(snapshot.candidates, shares):
+            run.consider(c, passed_over)
+    else:
+        for c in sorted(snapshot.candidates, key=lambda c: c.sort_key):
+            run.consider(c)
+    return Decision(run.admit, run.wait, run.reject, run.wake_at, run.preempt)

@@ -54,6 +54,8 @@ class Active:
     key: JobKey
     demand: Demand
     pool: str | None  # the GPU pool whose VRAM it holds
+    priority: int = 5  # what preemption compares (scheduling/preempt.py)
+    started: datetime | None = None  # admitted (or seen running after a restart); None: unknown
 
 
 @dataclass(frozen=True, slots=True)

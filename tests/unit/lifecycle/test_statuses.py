@@ -181,3 +181,19 @@ def test_an_ended_attempt_drops_what_was_said_of_its_pod() -> None:
     assert statuses.finished(said, failure, T0).fields["waitingReason"] is None
     success = Outcome(OutcomeKind.SUCCEEDED, "Succeeded", "", JobResult())
     assert "waitingReason" not in statuses.finished(RUNNING, success, T0).fields
+
+
+def test_a_preempted_job_waits_queued_saying_so_with_its_attempt_kept() -> None:
+    running = record(phase="Running", attempts=2, failures=1, progress=40)
+    t = statuses.preempted(running, "ns/urgent", 1, T0)
+    assert (t.fields["phase"], t.fields["progress"]) == ("Queued", 0)
+    assert "attempts" not in t.fields and "failures" not in t.fields  # unchanged
+    assert conditions(t.fields)["Admitted"] == ("False", "Preempted")
+    assert conditions(t.fields)["Running"] == ("False", "Preempted")
+    assert t.event is not None and (t.event.type, t.event.reason) == ("Normal", "Preempted")
+    assert "preempted by ns/urgent (priority 1)" in t.event.message
+    # Its place is written later: the Admitted condition still says Preempted.
+    waiting = statuses.applied(running, t)
+    again = statuses.queued(waiting, Wait(1, "cpu: 1/1 running"), T0)
+    assert conditions(again.fields)["Admitted"] == ("False", "Preempted")
+    assert again.fields["waitingReason"] == "cpu: 1/1 running"

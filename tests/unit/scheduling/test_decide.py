@@ -51,8 +51,10 @@ class CandidateBuilder:
     def obj(self) -> Candidate:
         return self._c
 
-    def active(self, pool: str | None = None) -> Active:
-        return Active(self._c.key, self._c.demand, pool)
+    def active(self, pool: str | None = None, started: float = -3600) -> Active:
+        """Running since STARTED seconds from T0 (an hour before, by default)."""
+        c = self._c
+        return Active(c.key, c.demand, pool, c.priority, T0 + timedelta(seconds=started))
 
 
 def job(name: str) -> CandidateBuilder:
