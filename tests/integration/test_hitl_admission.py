@@ -68,7 +68,12 @@ def test_no_secret_waits_with_no_job_a_second_job_joins_resolution_runs_both_in_
     done = {n: wait_phase(ns, n, "Succeeded") for n in ("a", "b")}
     for name, final in done.items():
         assert final["attempts"] == 1 and "failures" not in final, name
-    first, second = (jobs_of(ns, n)[0] for n in ("a", "b"))
+    # The queue's order is (priority, creationTimestamp, uid): the timestamp has whole
+    # seconds, so a and b, applied within one, are ordered by their uids.
+    order = sorted(
+        "ab", key=lambda n: (created(ns.get("mj", n)), ns.get("mj", n)["metadata"]["uid"])
+    )
+    first, second = (jobs_of(ns, n)[0] for n in order)
     assert created(first) <= created(second)  # original order, one slot
     # One LoginRequired per job and one for the session, not one per pass.
     opened = [e for e in ns.items("events") if e["reason"] == "LoginRequired"]
