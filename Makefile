@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 BIN_PATH = $(shell python3 hack/cluster.py bin-path)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help deps binaries crds manifests images lint unit worker integration test e2e bench run cluster-up cluster-down
+.PHONY: help deps binaries crds manifests images lint unit worker integration test e2e bench run down cluster-up cluster-down
 
 help:
-	@echo "make run           start the local cluster, install the CRDs, apply the examples"
+	@echo "make run           the local cluster with a real node, the chart, a demo set of jobs (live table)"
+	@echo "                   CLUSTER=external: the chart and the demo on \$$KUBECONFIG (VALUES=files, MEDIA_DIR=dir)"
+	@echo "make down          stop the local cluster and remove the demo's media"
 	@echo "make test          lint + unit + integration tests (real local control plane)"
 	@echo "make bench         performance figures (operator, worker, watermark)"
 	@echo "make crds          regenerate crds/ (and the chart's CRD templates) from the pydantic models"
@@ -76,5 +78,11 @@ bench: deps binaries
 	$(PY) bench/stego.py
 	$(PY) bench/library.py
 
+# The whole product on a real node (hack/demo.py: each step and how long it took); with
+# CLUSTER=external, on $$KUBECONFIG's cluster with the chart values in VALUES.
 run: deps binaries
-	PATH="$(BIN_PATH):$$PATH" bash hack/run.sh
+	PATH="$(BIN_PATH):$$PATH" $(PY) hack/demo.py \
+	  $(if $(filter external,$(CLUSTER)),--cluster=external $(foreach v,$(VALUES),--values=$(v)) $(if $(MEDIA_DIR),--media=$(MEDIA_DIR)))
+
+down: cluster-down
+	rm -rf .cluster/media

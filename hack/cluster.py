@@ -10,7 +10,8 @@ or $MEDIAJOBS_CLUSTER_DIR): certificates, the admin kubeconfig, logs, etcd's dat
 and one pid file per process. `down` stops the processes named in those pid files
 and nothing else. Servers bind to 127.0.0.1 only.
 
-Nodes are KWOK's: two CPU nodes and one GPU node advertising nvidia.com/gpu: 2.
+Nodes are KWOK's (with `--real-node`, the real node instead): two CPU nodes and
+one GPU node advertising nvidia.com/gpu: 2.
 KWOK's stages (hack/kwok/stages.yaml) take a pod to Running and then to
 Succeeded, so the real Job controller completes Jobs. A pod can ask for another
 ending through annotations (see stages.yaml): how long it runs, its exit code
@@ -51,8 +52,6 @@ _NODE_LINK = f"10.250.{(PORT_BASE // 100) % 250 + 1}"
 NODE_HOST_IP, NODE_IP = f"{_NODE_LINK}.1", f"{_NODE_LINK}.2"
 # Order matters: each depends on the ones before; `down` stops them in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-# `make run` starts the operator with its pid file next to these, so `down` stops it too.
-OPERATOR = "mediajobs-operator"
 
 
 def log(msg: str) -> None:
@@ -260,10 +259,7 @@ class Cluster:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except FileNotFoundError:
             return None
-        if name == OPERATOR:
-            ours = b"mediajobs" in b" ".join(cmdline) and b"operator" in cmdline
-        else:
-            ours = bool(cmdline) and Path(cmdline[0].decode()).name == (program or name)
+        ours = bool(cmdline) and Path(cmdline[0].decode()).name == (program or name)
         return pid if ours else None  # a reused pid is not ours to touch
 
     def start(self, name: str, argv: list[str] | None = None, program: str | None = None) -> None:
@@ -398,16 +394,18 @@ class Cluster:
         self.wait("the API server", self.ready)
         self.start("kube-controller-manager")
         self.start("kube-scheduler")
-        self.start("kwok")
-        names = self.apply_nodes()
-        self.wait("the KWOK nodes to be Ready", lambda: self.nodes_ready(names))
+        if node is None:
+            self.start("kwok")
+            names = self.apply_nodes()
+            self.wait("the KWOK nodes to be Ready", lambda: self.nodes_ready(names))
         self.wait("the default service account", self.default_service_account)
         if node is not None:
+            # The real node alone: on a KWOK node beside it, the chart's pods and the
+            # workers would be "run" by KWOK, and no FFmpeg would run.
             node.up()
         log(f"ready in {time.monotonic() - t0:.1f} s; KUBECONFIG={self.kubeconfig}")
 
     def down(self) -> None:
-        self.stop(OPERATOR)
         if self.node_marker.exists():
             from node import RealNode  # noqa: PLC0415 (node.py imports this module)
 
@@ -419,7 +417,8 @@ class Cluster:
         log(f"stopped; logs kept in {self.logs}")
 
     def status(self) -> int:
-        alive = {name: self.running_pid(name) for name in COMPONENTS}
+        names = [n for n in COMPONENTS if not (n == "kwok" and self.node_marker.exists())]
+        alive = {name: self.running_pid(name) for name in names}
         for name, pid in alive.items():
             print(f"{name:24} {'running, pid ' + str(pid) if pid else 'stopped'}")
         return 0 if all(alive.values()) else 1

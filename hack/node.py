@@ -39,7 +39,9 @@ NETNS = f"mediajobs-{PORT_BASE}"
 HOST_VETH, NODE_VETH = f"mjh{PORT_BASE}", f"mjn{PORT_BASE}"
 POD_CIDR = "10.244.0.0/24"  # inside the node's netns only, so every node may use it
 CGROUP_ROOT = f"/mediajobs-node-{PORT_BASE}"
-GPUS = "2"  # advertised as nvidia.com/gpu so GPU-category pods schedule (FFmpeg runs on CPU)
+# Advertised as nvidia.com/gpu so GPU-category pods schedule (FFmpeg runs on CPU): as many
+# as the chart's default caps run at once (gpu_encode 2 + gpu_ai 1).
+GPUS = "3"
 CNI_BIN = "/usr/lib/cni"
 # What the kubelet writes to the kernel (its setupKernelTunables): files inside the node.
 KERNEL_TUNABLES = (
@@ -292,6 +294,8 @@ state = "{r / "containerd-state"}"
                 f"--root-dir={r / 'kubelet'}",
                 f"--node-ip={NODE_IP}",
                 f"--hostname-override={NODE_NAME}",
+                # The chart's GPU pool selects nodes so labelled (with nvidia.com/gpu below).
+                "--node-labels=nvidia.com/gpu.present=true",
                 "--v=1",
             )
         if name == "kube-proxy":

@@ -236,6 +236,7 @@ def test_operator_deployment(case: tuple[str, Any]) -> None:
     assert "--http-port=8080" in container["args"]
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
     config_mount = next(m for m in container["volumeMounts"] if m["name"] == "config")

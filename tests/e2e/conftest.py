@@ -1,16 +1,33 @@
-"""A real node joined to a local control plane, for the session (hack/cluster.py)."""
+"""A real node joined to a local control plane, for the session (hack/cluster.py), and
+the product installed on it by its own chart (tests/e2e/product.py)."""
 
 from __future__ import annotations
 
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.e2e.product import (
+    NAMESPACE,
+    Sampled,
+    Sampler,
+    all_finished,
+    apply_jobs,
+    demo_jobs,
+    install_product,
+    make_library,
+)
 from tests.e2e.realnode import cluster_cli
-from tests.localcluster import Kubectl, load_hack_cluster
+from tests.localcluster import Kubectl, load_hack_cluster, wait_for
+
+# The whole demo on a 2-core machine: pods start one after another, the teaser and the
+# re-encode take tens of seconds each.
+DEMO_TIMEOUT = 600.0
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +61,42 @@ def e2e_ns(real_cluster: Kubectl) -> Iterator[Kubectl]:
         yield real_cluster.in_namespace(name)
     finally:
         real_cluster.run("delete", "namespace", name, "--wait=false")
+
+
+@dataclass(frozen=True)
+class Product:
+    kube: Kubectl  # in the namespace where MediaJobs run
+    media: Path  # the media volume's folder on the host
+
+
+@pytest.fixture(scope="session")
+def product(real_cluster: Kubectl, node_state: Path) -> Product:
+    """The chart installed (hack/release.py, as `make run` does) and the demo library made."""
+    media = node_state / "media"
+    install_product(real_cluster, media)
+    make_library(media)
+    return Product(real_cluster.in_namespace(NAMESPACE), media)
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    jobs: dict[str, dict[str, Any]]  # the MediaJobs once every one finished
+    seen: Sampled
+
+
+@pytest.fixture(scope="session")
+def demo(product: Product) -> DemoRun:
+    """The demo set applied at once, sampled until every job finished."""
+    manifests = demo_jobs()
+    names = [m["metadata"]["name"] for m in manifests]
+    sampler = Sampler(product.kube)
+    sampler.start()
+    try:
+        apply_jobs(product.kube, manifests)
+        jobs = wait_for(
+            "every demo job to finish", lambda: all_finished(sampler.jobs, names),
+            timeout=DEMO_TIMEOUT,
+        )  # fmt: skip
+    finally:
+        seen = sampler.stop()
+    return DemoRun(jobs, seen)
