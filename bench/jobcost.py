@@ -100,7 +100,10 @@ class Marks:
         uid = (obj["metadata"].get("labels") or {}).get(UID_LABEL)
         self.see(uid, "job", arrived)
         conditions = (obj.get("status") or {}).get("conditions") or []
-        if any(c["type"] == "Complete" and c["status"] == "True" for c in conditions):
+        # SuccessCriteriaMet comes first (the pods may still be terminating): the operator
+        # reads either as success (jobs/outcome.py).
+        succeeded = ("Complete", "SuccessCriteriaMet")
+        if any(c["type"] in succeeded and c["status"] == "True" for c in conditions):
             self.see(uid, "job_complete", arrived)
 
     def on_pod(self, _: str, obj: Mapping[str, Any], arrived: float) -> None:

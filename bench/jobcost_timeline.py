@@ -13,7 +13,7 @@ machine, so the API watch, containerd and the container log share one clock):
     first_line    the worker's first log line (the container log's own timestamp)
     exited        the worker container exited (containerd /tasks/exit)
     pod_done      the pod seen Succeeded (watch: the kubelet reported the exit)
-    job_complete  the Job seen Complete (watch)
+    job_complete  the Job seen succeeded (watch: SuccessCriteriaMet or Complete)
     succeeded     the MediaJob seen Succeeded (watch)
 
 The objects' own timestamps (creationTimestamp, conditions, startedAt) have one
@@ -58,8 +58,8 @@ SEGMENTS = (
     Segment("worker start-up: container started -> first log line", "started", "first_line"),
     Segment(WORK, "first_line", "exited"),
     Segment("termination: container exit -> pod Succeeded", "exited", "pod_done"),
-    Segment("Job controller: pod Succeeded -> Job Complete", "pod_done", "job_complete"),
-    Segment("operator: Job Complete -> MediaJob Succeeded", "job_complete", "succeeded"),
+    Segment("Job controller: pod Succeeded -> Job succeeded", "pod_done", "job_complete"),
+    Segment("operator: Job succeeded -> MediaJob Succeeded", "job_complete", "succeeded"),
 )
 
 
