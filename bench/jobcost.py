@@ -35,7 +35,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +177,10 @@ class Cluster:
         if len(pods) != 1:
             raise RuntimeError(f"{name}: {len(pods)} pods (one attempt expected)")
         pod = pods[0]
-        container = pod["status"]["containerStatuses"][0]["containerID"].partition("://")[2]
+        statuses = pod["status"].get("containerStatuses") or [{}]
+        if "containerID" not in statuses[0]:
+            raise RuntimeError(f"{name}: its pod names no container: {json.dumps(pod['status'])}")
+        container = statuses[0]["containerID"].partition("://")[2]
         sandbox = await self.events.sandbox_of(container)
         kubectl = self.bench.kubectl.in_namespace(ns)
         logs = await asyncio.to_thread(kubectl.run, "logs", "--timestamps", pod["metadata"]["name"])
@@ -194,6 +197,32 @@ class Cluster:
         env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0].get("env", [])}
         marks = {mark: at for mark, at in found.items() if at is not None}
         return Ran(Timeline(name, marks), json.loads(env[TASK_ENV]))
+
+
+KWOK_NODE = "kwok.x-k8s.io/node"  # the annotation of the nodes KWOK simulates
+
+
+@contextlib.asynccontextmanager
+async def kwok_nodes_cordoned(kube: Kube) -> AsyncIterator[None]:
+    """KWOK's simulated nodes cordoned while the phase runs, so every Job's pod runs on the
+    real node (none are left to cordon where `up --real-node` makes no KWOK nodes)."""
+    nodes = await kube.list_all("/api/v1/nodes")
+    cordoned = [
+        n["metadata"]["name"]
+        for n in nodes
+        if (n["metadata"].get("annotations") or {}).get(KWOK_NODE) == "fake"
+        and not n["spec"].get("unschedulable")
+    ]
+
+    async def unschedulable(value: bool) -> None:
+        for name in cordoned:
+            await kube.merge_patch(f"/api/v1/nodes/{name}", {"spec": {"unschedulable": value}})
+
+    await unschedulable(True)
+    try:
+        yield
+    finally:
+        await unschedulable(False)
 
 
 def operator_config(media: Path, redis_url: str | None) -> dict[str, Any]:
@@ -214,7 +243,12 @@ async def on_cluster(
     async with Kube(Login.from_environment()) as kube:
         b = Bench(kube, kubectl, workdir, QUICK, 1, Report())
         config = operator_config(media, redis_url)
-        async with b.namespace("jobcost") as ns, b.operator(ns, config) as op, b.watches() as w:
+        async with (
+            kwok_nodes_cordoned(kube),
+            b.namespace("jobcost") as ns,
+            b.operator(ns, config) as op,
+            b.watches() as w,
+        ):
             marks = Marks()
             await w.watch(mediajobs_path(ns), marks.on_mediajob)
             await w.watch(jobs_path(ns), marks.on_job)

@@ -75,10 +75,14 @@ def redis_server(workdir: Path, host: str = "127.0.0.1") -> Iterator[str | None]
     with socket.socket() as s:
         s.bind((host, 0))
         port = s.getsockname()[1]
+    # Off loopback, protected mode refuses every client: HOST is then a veth's address
+    # that only this machine and its node's pods reach.
+    protected = "yes" if host == "127.0.0.1" else "no"
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", host, "--save", "", "--dir", str(workdir)],
+        [binary, "--port", str(port), "--bind", host, "--protected-mode", protected,
+         "--save", "", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
