@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.jobcost --cluster-dir DIR   # a cluster already up with --real-node
 
 Without --cluster-dir it starts a cluster of its own (hack/cluster.py up --real-node, state
-in its work folder, ports from $MEDIAJOBS_CLUSTER_PORT_BASE) and stops it at the end. The
+in its work folder, ports from $MEDIAJOBS_CLUSTER_PORT_BASE, default 26600) and stops it at
+the end, removing the node's unpacked images. The
 operator runs out of cluster as in bench/operator_bench.py; its Jobs' pods run the worker
 image on the real node, on a media folder of the host mounted as a hostPath, publishing
 progress to a redis-server on the host end of the node's veth (pods and host reach it).

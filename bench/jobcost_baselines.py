@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mediajobs.api.contract import TASK_ENV, ExitCode
 from mediajobs.catalog.params import ReencodeStreamingParams, ThumbnailGenerateParams
@@ -29,6 +29,7 @@ from mediajobs.worker.operations import PICTURES, VIDEOS
 from mediajobs.worker.sources import open_source
 
 Task = dict[str, Any]
+T = TypeVar("T")
 
 
 def local_task(task: Mapping[str, Any], media: Path, scratch: Path, output: str) -> Task:
@@ -41,9 +42,9 @@ def local_task(task: Mapping[str, Any], media: Path, scratch: Path, output: str)
     }
 
 
-def _timed(run: Callable[[], None]) -> float:
+def _timed(run: Callable[[T], None], item: T) -> float:
     start = time.perf_counter()
-    run()
+    run(item)
     return time.perf_counter() - start
 
 
@@ -56,7 +57,7 @@ def warm_worker(tasks: Sequence[Task]) -> list[float]:
             raise RuntimeError(f"the warm worker failed {task['name']}: {message.error}")
 
     run(tasks[0])
-    return [_timed(lambda task=task: run(task)) for task in tasks]  # type: ignore[misc]
+    return [_timed(run, task) for task in tasks]
 
 
 def bare_command(task: Mapping[str, Any]) -> Command:
@@ -87,4 +88,4 @@ def bare_ffmpeg(tasks: Sequence[Task]) -> list[float]:
         )
 
     run(commands[0])
-    return [_timed(lambda command=command: run(command)) for command in commands]  # type: ignore[misc]
+    return [_timed(run, command) for command in commands]
