@@ -32,9 +32,9 @@ def test_jobcost_phase_times_every_segment_of_every_path(
     for row in (
         "| thumbnail_generate x2 | Kubernetes: MediaJob create -> Succeeded |",
         "| reencode_streaming x1 | Kubernetes: MediaJob create -> Succeeded |",
-        "| | warm worker (run_task), back to back |",
-        "| | bare FFmpeg, back to back |",
-        "| | **overhead per job over the warm worker** |",
+        "|  | warm worker (run_task), back to back |",
+        "|  | bare FFmpeg, back to back |",
+        "|  | **overhead per job over the warm worker** |",
         "Where thumbnail_generate x2's overhead goes (2 complete timelines)",
         "Where reencode_streaming x1's overhead goes (1 complete timelines)",
         "| sandbox: bound -> sandbox ready (volumes, CNI, pause) |",
