@@ -65,28 +65,33 @@ def make_clip(path: Path, seconds: float) -> None:
 
 
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[str | None]:
-    """A throwaway redis-server on a free loopback port, or None without one."""
+def redis_server(workdir: Path, host: str = "127.0.0.1") -> Iterator[str | None]:
+    """A throwaway redis-server on a free port of HOST (loopback, or an address of a
+    node's veth that pods reach too), or None without one."""
     binary = shutil.which("redis-server")
     if binary is None:
         yield None
         return
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         port = s.getsockname()[1]
+    # Off loopback, protected mode refuses every client: HOST is then a veth's address
+    # that only this machine and its node's pods reach.
+    protected = "yes" if host == "127.0.0.1" else "no"
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        [binary, "--port", str(port), "--bind", host, "--protected-mode", protected,
+         "--save", "", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                socket.create_connection((host, port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://{host}:{port}/0"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
