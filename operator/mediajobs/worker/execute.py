@@ -7,12 +7,14 @@ downloaded, sniffed, probed, within the memory budget) and runs the handler.
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from mediajobs.api.common import Operation
 from mediajobs.api.mediajob import JobResult
 from mediajobs.api.task import Footprint, Task
 from mediajobs.catalog import Runner, entry, parse_params
@@ -22,12 +24,37 @@ from mediajobs.worker.containers import Kind
 from mediajobs.worker.contract import validation_summary
 from mediajobs.worker.errors import InvalidInput, TemporaryFailure, WorkerError, from_os_error
 from mediajobs.worker.inputs import media_file
-from mediajobs.worker.library.handlers import LIBRARY_HANDLERS
-from mediajobs.worker.operations import HANDLERS, PICTURES, Job
+from mediajobs.worker.operations import PICTURES, Handler, HandlerTable, Job
 from mediajobs.worker.run import Report
 from mediajobs.worker.sources import open_source
 
-_HANDLERS = HANDLERS | LIBRARY_HANDLERS
+# The module whose HANDLERS holds each operation that is not a plain one (those
+# are in operations). Imported for its task only: a job container runs one
+# task, and a thumbnail's start should not pay for the highlights, reframe and
+# library modules (tests/unit/worker/test_dispatch.py checks both directions).
+_SMART = "mediajobs.worker.smart"
+_LIBRARY = "mediajobs.worker.library.handlers"
+HANDLER_MODULES: dict[Operation, str] = {
+    Operation.SCENE_EXTRACT: _SMART,
+    Operation.HIGHLIGHT_GENERATE: _SMART,
+    Operation.CLIP_GENERATE: _SMART,
+    Operation.DIGEST_GENERATE: _SMART,
+    Operation.AUTO_REFRAME: _SMART,
+    Operation.SCAN: _LIBRARY,
+    Operation.PUBLIC_SCAN: _LIBRARY,
+    Operation.MOVE_TO_LIBRARY: _LIBRARY,
+    Operation.COMPILE_RANDOM: _LIBRARY,
+    Operation.COMPILE_MEGA: _LIBRARY,
+}
+PLAIN = "mediajobs.worker.operations"
+
+
+def handler_for(operation: Operation) -> tuple[Handler, frozenset[Kind]]:
+    """OPERATION's handler and the kinds of input it opens, its module loaded now."""
+    module = importlib.import_module(HANDLER_MODULES.get(operation, PLAIN))
+    table: HandlerTable = module.HANDLERS
+    return table[operation]
+
 
 # Told what the inputs will take before anything decodes them (the provisional
 # termination message), so a kill for memory still says what was being done.
@@ -104,7 +131,7 @@ def execute(task: Task, report: Report, note: NoteFootprint = lambda _: None) ->
         scratch = tempfile.TemporaryDirectory(prefix="mediajob-", dir=task.scratch_dir)
     except OSError as err:
         raise from_os_error(err, "creating the scratch directory") from err
-    handler, kinds = _HANDLERS[task.operation]
+    handler, kinds = handler_for(task.operation)
     limit = limits.memory_limit(task.memory_limit_bytes)
     with scratch:
         job = Job(task, root, Path(scratch.name), report, limit)

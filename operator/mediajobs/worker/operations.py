@@ -1,6 +1,7 @@
 """Each FFmpeg operation as the worker runs it: check, build, run, describe.
 
-:mod:`execute` fetches and checks the inputs and picks the handler here. The
+:mod:`execute` fetches and checks the inputs and picks the handler: here for the
+plain operations, in :mod:`smart` and :mod:`library.handlers` for the others. The
 handlers are glue: the decisions live in :mod:`argv` (the command),
 :mod:`formats` (the output's format), :mod:`gpu` (the encoder) and
 :mod:`inputs`/:mod:`outputs` (where files may be). A handler reads its
@@ -26,9 +27,7 @@ from mediajobs.worker.argv import Command, Source
 from mediajobs.worker.containers import Kind
 from mediajobs.worker.errors import InvalidInput
 from mediajobs.worker.gpu import LIBX264, Encoder, choose_encoder, nvenc_trial
-from mediajobs.worker.highlights import handlers as highlights
 from mediajobs.worker.outputs import describe, final_path, output_relpath, safe_stem, staged
-from mediajobs.worker.reframe.handler import auto_reframe
 from mediajobs.worker.run import Report, run
 from mediajobs.worker.sources import probe_output
 
@@ -304,7 +303,8 @@ def _validate(job: Job, params: p.NoParams) -> JobResult:
 Op = Operation
 Handler = Callable[[Job, Any], JobResult]
 # Each operation's handler, and the kinds of input it opens (refused before any probe).
-HANDLERS: dict[Operation, tuple[Handler, frozenset[Kind]]] = {
+HandlerTable = dict[Operation, tuple[Handler, frozenset[Kind]]]
+HANDLERS: HandlerTable = {
     Op.CONVERT_IMAGE: (_image(argv.convert_image), STILLS),
     Op.RESIZE_IMAGE: (_image(argv.resize_image), STILLS),
     Op.CROP_IMAGE: (_image(argv.crop_image), STILLS),
@@ -325,18 +325,6 @@ HANDLERS: dict[Operation, tuple[Handler, frozenset[Kind]]] = {
 }
 
 
-# ---------------------------------------------------------------- the smart operations
-
-
-def _on_video(handler: Callable[[Job, Source, Any], JobResult]) -> Handler:
+def on_video(handler: Callable[[Job, Source, Any], JobResult]) -> Handler:
     """The handler of an operation in its own module, given the job's checked video."""
     return lambda job, params: handler(job, _video(job.source), params)
-
-
-HANDLERS |= {
-    Op.SCENE_EXTRACT: (_on_video(highlights.scene_extract), VIDEOS),
-    Op.HIGHLIGHT_GENERATE: (_on_video(highlights.highlight_generate), VIDEOS),
-    Op.CLIP_GENERATE: (_on_video(highlights.clip_generate), VIDEOS),
-    Op.DIGEST_GENERATE: (_on_video(highlights.digest_generate), VIDEOS),
-    Op.AUTO_REFRAME: (_on_video(auto_reframe), VIDEOS),
-}

@@ -27,7 +27,7 @@ from mediajobs.worker.highlights.measure import measure
 from mediajobs.worker.run import Report, run
 from mediajobs.worker.sources import open_source
 
-if TYPE_CHECKING:  # operations registers these handlers: no import back at run time
+if TYPE_CHECKING:  # only its type: smart registers these handlers
     from mediajobs.worker.operations import Job
 
 VIDEOS = frozenset({Kind.VIDEO})

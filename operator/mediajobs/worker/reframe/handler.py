@@ -21,7 +21,7 @@ from mediajobs.worker.gpu import Encoder
 from mediajobs.worker.reframe import faces
 from mediajobs.worker.reframe.path import Crop, aspect_of, crop_for, even, script, smooth, target
 
-if TYPE_CHECKING:  # operations registers this handler: no import back at run time
+if TYPE_CHECKING:  # only its type: smart registers this handler
     from mediajobs.worker.operations import Job
 
 
