@@ -14,17 +14,20 @@ from tests.localcluster import REPO
 E2E_PORT_BASE = "26600"
 
 
-def cluster_env(state: Path) -> dict[str, str]:
+def cluster_env(state: Path, offset: int = 0) -> dict[str, str]:
+    """The environment of a cluster kept in STATE, its port base OFFSET from the e2e one
+    (a second cluster beside the session's gets a netns, veth and /30 of its own)."""
     env = dict(os.environ, MEDIAJOBS_CLUSTER_DIR=str(state))
-    env.setdefault("MEDIAJOBS_CLUSTER_PORT_BASE", E2E_PORT_BASE)
+    base = int(env.get("MEDIAJOBS_CLUSTER_PORT_BASE", E2E_PORT_BASE)) + offset
+    env["MEDIAJOBS_CLUSTER_PORT_BASE"] = str(base)
     return env
 
 
-def cluster_cli(state: Path, *args: str) -> None:
+def cluster_cli(state: Path, *args: str, offset: int = 0) -> None:
     """`hack/cluster.py ARGS` on the cluster kept in STATE; its output in the failure."""
     done = subprocess.run(
         [sys.executable, str(REPO / "hack" / "cluster.py"), *args],
-        env=cluster_env(state),
+        env=cluster_env(state, offset),
         capture_output=True,
         text=True,
         timeout=900,
