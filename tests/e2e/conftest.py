@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,10 +25,17 @@ from tests.e2e.product import (
 )
 from tests.e2e.realnode import cluster_cli
 from tests.localcluster import Kubectl, load_hack_cluster, wait_for
+from tests.scraper.fake_platform import Platform, serve
 
 # The whole demo on a 2-core machine: pods start one after another, the teaser and the
 # re-encode take tens of seconds each.
 DEMO_TIMEOUT = 600.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """test_host_state.py first: it brings the node up and down itself on the session's
+    port base, so it must run before any test has started the session's cluster."""
+    items.sort(key=lambda item: item.path.name != "test_host_state.py")
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +78,22 @@ class Product:
 
 
 @pytest.fixture(scope="session")
-def product(real_cluster: Kubectl, node_state: Path) -> Product:
-    """The chart installed (hack/release.py, as `make run` does) and the demo library made."""
+def fake_platform(real_cluster: Kubectl) -> Iterator[Platform]:
+    """The fake social platform (tests/scraper) where the node's pods reach the host: the
+    host end of its veth, where the API server listens (the kubeconfig's server)."""
+    server = real_cluster.run("config", "view", "-o", "jsonpath={.clusters[0].cluster.server}")
+    host = urlsplit(server.stdout).hostname
+    assert host and host != "127.0.0.1", f"no real node's address in {server.stdout!r}"
+    with serve(host) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="session")
+def product(real_cluster: Kubectl, node_state: Path, fake_platform: Platform) -> Product:
+    """The chart installed (hack/release.py, as `make run` does; the fake platform in its
+    values) and the demo library made."""
     media = node_state / "media"
-    install_product(real_cluster, media)
+    install_product(real_cluster, media, fake_platform.base)
     make_library(media)
     return Product(real_cluster.in_namespace(NAMESPACE), media)
 

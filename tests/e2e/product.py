@@ -15,8 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.localcluster import Kubectl, load_hack
+from tests.scraper.conftest import browser_platform, http_platform
 
 release_mod = load_hack("release")
 library_mod = load_hack("demo_library")
@@ -27,10 +29,39 @@ RELEASE_NAMESPACE: str = release_mod.RELEASE_NAMESPACE
 FINISHED = ("Succeeded", "Failed", "Cancelled")
 CATEGORY_LABEL = "mediajobs.dev/category"
 MEDIAJOB_LABEL = "mediajobs.dev/mediajob"
+# Scrape and publish jobs (test_product_scrape.py) run in a namespace of their own, where
+# the operator may read the platform session Secrets, against the fake platform's two faces.
+SCRAPE_NAMESPACE = "mediajobs-scrape"
+HTTP_PLATFORM, BROWSER_PLATFORM = "fakeplace", "fakeplace-js"
+PLATFORM_STARTS_PER_MINUTE = 30  # one start every 2 s: the order of starts is visible
 
 
-def install_product(kube: Kubectl, media: Path) -> None:
-    release_mod.install(release_mod.Release(kube.kubeconfig, namespaces=(NAMESPACE,), media=media))
+def scrape_values(platform_url: str) -> dict[str, Any]:
+    """The chart values for the fake platform at PLATFORM_URL (a private address: allowed)."""
+    host = urlsplit(platform_url).hostname
+    return {
+        "namespaces": [{"name": NAMESPACE}, {"name": SCRAPE_NAMESPACE, "secrets": True}],
+        "config": {
+            "allowPrivateUrls": True,
+            "platforms": {
+                HTTP_PLATFORM: http_platform(platform_url),
+                BROWSER_PLATFORM: browser_platform(platform_url),
+            },
+            "platformStartRates": {HTTP_PLATFORM: PLATFORM_STARTS_PER_MINUTE},
+        },
+        # The workers' egress blocks private ranges; this one address is let through.
+        "networkPolicy": {"extraEgress": [{"to": [{"ipBlock": {"cidr": f"{host}/32"}}]}]},
+    }
+
+
+def install_product(kube: Kubectl, media: Path, platform_url: str) -> None:
+    release = release_mod.Release(
+        kube.kubeconfig,
+        namespaces=(NAMESPACE, SCRAPE_NAMESPACE),
+        media=media,
+        overrides=scrape_values(platform_url),
+    )
+    release_mod.install(release)
 
 
 def make_library(media: Path) -> None:

@@ -49,6 +49,18 @@ def http_platform(base: str, **changes: Any) -> dict[str, Any]:
     } | changes  # fmt: skip
 
 
+JS_PROFILE = {
+    "path": "/js/u/{profile}",
+    "postLinks": "a.post",
+    "extract": {"selectors": {"followers": ".followers", "likes": ".likes"}},
+    "steps": [{"goto": "/js/u/{profile}"}, {"waitFor": ".followers"}, {"extract": True}],
+}
+
+
+def browser_platform(base: str, **changes: Any) -> dict[str, Any]:
+    return http_platform(base, adapter="browser", profile=JS_PROFILE) | changes
+
+
 def cookies_json(value: str = SESSION, expires: float | None = None) -> str:
     cookie = {"name": "sid", "value": value, "path": "/", "httpOnly": True,
               "expires": expires if expires is not None else time.time() + 3600}  # fmt: skip

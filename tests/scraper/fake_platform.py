@@ -1,4 +1,5 @@
-"""A fake social platform on 127.0.0.1: real HTTP, served from a thread, every request kept.
+"""A fake social platform on 127.0.0.1 (or HOST: the e2e tests' pods reach it on the node's
+veth): real HTTP, served from a thread, every request kept.
 
 Logged in means the ``sid`` cookie holds :data:`SESSION` (``EXPIRED_SESSION`` is one the
 platform has revoked: it redirects to /login like a missing one). Pages:
@@ -243,11 +244,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve() -> Iterator[Platform]:
+def serve(host: str = "127.0.0.1") -> Iterator[Platform]:
     platform = Platform()
     handler = type("Handler", (_Handler,), {"platform": platform})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    platform.base = f"http://127.0.0.1:{server.server_address[1]}"
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
+    platform.base = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -4,23 +4,17 @@ driven by Playwright, against the fake platform on 127.0.0.1."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from tests.scraper.conftest import Scrape, cookies_json, http_platform
+from tests.scraper.conftest import (
+    JS_PROFILE,
+    Scrape,
+    browser_platform,
+    cookies_json,
+    http_platform,
+)
 from tests.scraper.fake_platform import EXPIRED_SESSION, Platform
 
 OK, INVALID, LOGIN_REQUIRED = 0, 2, 3
-
-JS_PROFILE = {
-    "path": "/js/u/{profile}",
-    "postLinks": "a.post",
-    "extract": {"selectors": {"followers": ".followers", "likes": ".likes"}},
-    "steps": [{"goto": "/js/u/{profile}"}, {"waitFor": ".followers"}, {"extract": True}],
-}
-
-
-def browser_platform(base: str, **changes: Any) -> dict[str, Any]:
-    return http_platform(base, adapter="browser", profile=JS_PROFILE) | changes
 
 
 def test_a_page_rendered_by_javascript(scrape: Scrape, platform: Platform) -> None:
