@@ -32,12 +32,6 @@ from tests.scraper.fake_platform import Platform, serve
 DEMO_TIMEOUT = 600.0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """test_host_state.py first: it brings the node up and down itself on the session's
-    port base, so it must run before any test has started the session's cluster."""
-    items.sort(key=lambda item: item.path.name != "test_host_state.py")
-
-
 @pytest.fixture(scope="session")
 def node_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The cluster state folder every e2e test shares (the node's imported images too).
