@@ -21,6 +21,7 @@ from typing import Any
 
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
+from mediajobs.controller.events import announce
 from mediajobs.controller.logins import read_secret
 from mediajobs.controller.metrics import Metrics
 from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
@@ -92,15 +93,7 @@ class SessionController:
                     opened = (self.clock.now() - session.created).total_seconds()
                     self.metrics.hitl_resolve.observe(max(opened, 0.0))
             if step.event is not None:
-                e = step.event
-                log.info("%s/%s: %s: %s", session.namespace, session.name, e.reason, e.message)
-                await self.api.post_event(
-                    reference(body),
-                    type_=e.type,
-                    reason=e.reason,
-                    message=e.message,
-                    now=self.clock.now(),
-                )
+                await announce(self.api, log, body, step.event, self.clock.now())
             self._count()
 
     async def _cookies(self, session: Session) -> tuple[bytes | None, str | None]:
@@ -124,15 +117,3 @@ class SessionController:
                 counts[HitlPhase(phase)] += 1
         for phase, count in counts.items():
             self.metrics.hitl_sessions.labels(phase=phase.value).set(count)
-
-
-def reference(body: Mapping[str, Any]) -> dict[str, str]:
-    """The object reference of a HitlSession, for its Events."""
-    meta = body["metadata"]
-    return {
-        "apiVersion": body["apiVersion"],
-        "kind": body["kind"],
-        "name": meta["name"],
-        "namespace": meta["namespace"],
-        "uid": meta["uid"],
-    }

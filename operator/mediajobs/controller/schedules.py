@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mediajobs.clock import Clock
-from mediajobs.controller.hitl import reference  # any object's reference, for its Events
+from mediajobs.controller.events import announce
 from mediajobs.kube.port import (
     Api,
     ApiError,
@@ -184,14 +184,7 @@ class ScheduleController:
             patch = {"status": step.status.model_dump(by_alias=True, mode="json")}
             self.schedules[(ns, schedule.name)] = await self.api.merge_patch(path, patch)
         for event in events:
-            log.info("%s/%s: %s: %s", ns, schedule.name, event.reason, event.message)
-            await self.api.post_event(
-                reference(body),
-                type_=event.type,
-                reason=event.reason,
-                message=event.message,
-                now=self.clock.now(),
-            )
+            await announce(self.api, log, body, event, self.clock.now())
 
     async def _create(self, schedule: Schedule, at: datetime) -> tuple[bool, Event | None]:
         """Create the run due AT: whether this call made it, and a Warning Event when its
