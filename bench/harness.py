@@ -225,6 +225,7 @@ def raw_job(namespace: str, index: int, config: OperatorConfig) -> Body:
         uid=record.uid,
         spec=record.spec,
         attempt=1,
+        run=1,
         placement=record.placement,
         config=config,
         pool=None,

@@ -202,7 +202,7 @@ async def _admit(kube: Kube, ns: str, shape: str, left: Iterator[tuple[Created, 
             continue
         # The reconciler's own Running status and Event for this admission.
         record = bench_record(ns, mj.name, mj.uid)
-        running = statuses.admitted(record, 1, mj.name, datetime.now(UTC))
+        running = statuses.admitted(record, 1, 1, mj.name, datetime.now(UTC))
         await kube.merge_patch(mediajobs_path(ns, mj.name) + "/status", {"status": running.fields})
         if shape == "+ Event" and running.event is not None:
             e = running.event

@@ -149,7 +149,7 @@ def _worker_pod(config: OperatorConfig) -> dict[str, Any]:
     """The pod spec of a Job the operator builds with CONFIG."""
     spec = MediaJobSpec.model_validate(mediajob("w").obj()["spec"])
     job = build_job(
-        name="w", namespace="media", uid="u-1", spec=spec, attempt=1,
+        name="w", namespace="media", uid="u-1", spec=spec, attempt=1, run=1,
         placement=placement_for(spec), config=config, pool=None,
     )  # fmt: skip
     return job["spec"]["template"]["spec"]  # type: ignore[no-any-return]
@@ -326,7 +326,7 @@ def test_worker_network_policy_keeps_workers_out_of_the_cluster(case: tuple[str,
         assert policies == []  # no namespaces listed
         return
     assert policies
-    worker = job_labels(name="mj", uid="u-1", attempt=1, category=Category.CPU)
+    worker = job_labels(name="mj", uid="u-1", attempt=1, run=1, category=Category.CPU)
     for policy in policies:
         spec = policy["spec"]
         assert _selects(spec["podSelector"], worker)

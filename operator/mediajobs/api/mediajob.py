@@ -390,7 +390,18 @@ class MediaJobStatus(ApiModel):
         description="Why a Queued job is not running yet (a cap, a quota, VRAM...); while "
         "Running, why its worker has not started (ImagePullBackOff, Unschedulable...).",
     )
-    attempts: int | None = Field(default=None, ge=0, description="Attempts started (Jobs created).")
+    attempts: int | None = Field(
+        default=None,
+        ge=0,
+        description="Attempts started. A worker that found itself logged out (a platform "
+        "login needed) does not end its attempt: it goes on, as a new run, once a person has "
+        "logged in.",
+    )
+    runs: int | None = Field(
+        default=None,
+        ge=0,
+        description="Jobs created: one per attempt, and one more for each run after a login.",
+    )
     failures: int | None = Field(
         default=None, ge=0, description="Failed attempts that count against spec.retry.limit."
     )

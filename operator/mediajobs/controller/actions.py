@@ -16,6 +16,7 @@ from typing import Any
 from mediajobs.clock import Clock
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job, suspend_patch
+from mediajobs.jobs.naming import CookiesRef
 from mediajobs.jobs.outcome import Outcome, outcome
 from mediajobs.kube.port import Api, Selection, jobs_path, mediajobs_path, pods_path
 from mediajobs.lifecycle import statuses
@@ -54,8 +55,9 @@ class Actions:
             )
 
     async def admitted(self, record: Record, job: JobView) -> None:
-        """The Running status of JOB's attempt (the Job is the record of admission)."""
-        await self.write(record, statuses.admitted(record, job.attempt, job.name, self.clock.now()))
+        """The Running status of JOB's run (the Job is the record of admission)."""
+        now = self.clock.now()
+        await self.write(record, statuses.admitted(record, job.attempt, job.run, job.name, now))
 
     async def finish(self, record: Record, job: JobView) -> bool:
         """Record JOB's outcome; False when its pods do not say yet how it ended."""
@@ -66,12 +68,12 @@ class Actions:
         if not result.kind.finished:
             return False
         now = self.clock.now()
-        if (record.status.attempts or 0) >= job.attempt:
+        if record.runs >= job.run:
             await self.write(record, statuses.finished(record, result, now))
             return True
         # The Job ended before its Running status went out (a backlog of reports, or a
         # crash): one write says both, Succeeded (or Failed...) with startedAt.
-        start = statuses.admitted(record, job.attempt, job.name, now)
+        start = statuses.admitted(record, job.attempt, job.run, job.name, now)
         running = statuses.applied(record, start)
         await self.write(running, statuses.combined(start, statuses.finished(running, result, now)))
         return True
@@ -103,7 +105,17 @@ class Actions:
     async def expire(self, record: Record) -> None:
         await self.api.delete(mediajobs_path(record.key.namespace, record.key.name))
 
-    async def create_job(self, record: Record, attempt: int, pool_name: str | None) -> None:
+    async def create_job(
+        self,
+        record: Record,
+        *,
+        run: int,
+        attempt: int,
+        pool_name: str | None,
+        cookies: CookiesRef | None,
+    ) -> None:
+        """The Job of RUN, for ATTEMPT; COOKIES the session Secret it mounts, the one
+        checked before admission (lifecycle/logins.py login_ref)."""
         if record.placement is None:
             raise ValueError(f"{record.key} cannot run: {record.invalid}")
         pool = next((p for p in self.config.gpu_pools if p.name == pool_name), None)
@@ -113,7 +125,9 @@ class Actions:
             uid=record.uid,
             spec=record.spec,
             attempt=attempt,
+            run=run,
             placement=record.placement,
+            cookies=cookies,
             config=self.config,
             pool=pool,
         )

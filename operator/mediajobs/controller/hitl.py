@@ -24,7 +24,6 @@ from mediajobs.clock import Clock
 from mediajobs.controller.events import announce
 from mediajobs.controller.logins import read_secret
 from mediajobs.controller.metrics import Metrics
-from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.kube.port import Api, hitlsessions_path
 from mediajobs.lifecycle import hitl
 from mediajobs.lifecycle.hitl import Session, cookies_in
@@ -99,15 +98,9 @@ class SessionController:
     async def _cookies(self, session: Session) -> tuple[bytes | None, str | None]:
         """The stored cookies of SESSION (None: the Secret or its key is missing), and why
         they could not be read (RBAC: said in the status; it does not stop the operator)."""
-        ref = session.spec.credentials_secret_ref
-        name = (
-            ref.name
-            if ref
-            else platform_secret_name(session.spec.creator_profile, session.spec.platform)
-        )
-        key = (ref.key if ref else None) or COOKIES_KEY
-        secret, refused = await read_secret(self.api, session.namespace, name)
-        return cookies_in(secret, key), refused
+        ref = session.credentials
+        secret, refused = await read_secret(self.api, session.namespace, ref.secret)
+        return cookies_in(secret, ref.key), refused
 
     def _count(self) -> None:
         counts = dict.fromkeys(HitlPhase, 0)

@@ -30,13 +30,12 @@ from typing import Any
 
 from mediajobs.api.hitl import HitlPhase
 from mediajobs.clock import Clock
-from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
+from mediajobs.jobs.naming import CookiesRef
 from mediajobs.kube.port import Api, ApiError, Body, secrets_path
 from mediajobs.lifecycle.hitl import check_cookies, cookies_in, session_from_body
-from mediajobs.lifecycle.logins import Login, login_secret
-from mediajobs.lifecycle.records import Record
+from mediajobs.lifecycle.logins import Login
 
-SecretKey = tuple[str, str]  # (namespace, name)
+SecretKey = tuple[str, CookiesRef]  # (namespace, the Secret and its key)
 
 
 async def read_secret(api: Api, namespace: str, name: str) -> tuple[Body | None, str | None]:
@@ -57,12 +56,11 @@ class Logins:
         self.reading: dict[SecretKey, asyncio.Task[None]] = {}
         self.cleared: dict[SecretKey, datetime] = {}  # a session resolved: older reads are stale
 
-    def of(self, record: Record) -> Login | None:
-        """The last verdict on the Secret RECORD needs (None: none, or it needs none)."""
-        secret = login_secret(record)
-        return self.known.get((record.key.namespace, secret)) if secret is not None else None
+    def of(self, namespace: str, secret: CookiesRef | None) -> Login | None:
+        """The last verdict on SECRET (lifecycle/logins.py login_ref; None: none needed)."""
+        return self.known.get((namespace, secret)) if secret is not None else None
 
-    async def check(self, namespace: str, secret: str) -> None:
+    async def check(self, namespace: str, secret: CookiesRef) -> None:
         """Read the Secret and keep the verdict; checks of one Secret share one GET."""
         key = (namespace, secret)
         known = self.known.get(key)
@@ -77,8 +75,9 @@ class Logins:
 
     async def _read(self, key: SecretKey) -> None:
         sent = self.clock.now()
-        secret, refused = await read_secret(self.api, *key)
-        problem, expires_at = check_cookies(cookies_in(secret, COOKIES_KEY), self.clock.now())
+        namespace, ref = key
+        secret, refused = await read_secret(self.api, namespace, ref.secret)
+        problem, expires_at = check_cookies(cookies_in(secret, ref.key), self.clock.now())
         if refused is not None:
             problem, expires_at = refused, None
         if key in self.cleared and sent < self.cleared[key]:
@@ -90,12 +89,6 @@ class Logins:
         session = session_from_body(body)
         if session.status.phase != HitlPhase.RESOLVED:
             return
-        ref = session.spec.credentials_secret_ref
-        name = (
-            ref.name
-            if ref
-            else platform_secret_name(session.spec.creator_profile, session.spec.platform)
-        )
-        key = (session.namespace, name)
+        key = (session.namespace, session.credentials)
         self.known.pop(key, None)
         self.cleared[key] = self.clock.now()

@@ -249,6 +249,7 @@ class Reconciler:
         record = self.view.records.get(key)
         if record is None:
             return
+        cookies = self.sessions.cookies(record)
         step = plan(
             record,
             self.view.job_of(record),
@@ -257,7 +258,8 @@ class Reconciler:
             pending=self.view.pending(record),
             start_timeout=timedelta(seconds=self.config.start_timeout_seconds),
             session=self.sessions.of(record),
-            login=self.logins.of(record),
+            cookies=cookies,
+            login=self.logins.of(key.namespace, cookies),
         )
         goes_on = step.then if isinstance(step, Noted) else step
         if not isinstance(goes_on, Queue):
@@ -290,8 +292,8 @@ class Reconciler:
             case Noted(then=then):
                 self._carry_out(key, record, then, now)  # it writes nothing of its own
                 spawn(key, act.write(record, statuses.edit_noted(record)))
-            case Recreate(attempt=attempt):
-                self._recreate(key, record, attempt)
+            case Recreate():
+                self._recreate(key, record, step)
             case Adopt(job=job):
                 self._hold(key, record, job)
                 spawn(key, self._adopt(key))
@@ -325,7 +327,7 @@ class Reconciler:
                 key, Active(key, record.demand(), pool, record.spec.priority, job.started)
             )
 
-    def _recreate(self, key: JobKey, record: Record, attempt: int) -> None:
+    def _recreate(self, key: JobKey, record: Record, step: Recreate) -> None:
         clock = self.clock.monotonic()
         grace = self.ledger.unseen_grace(key, clock)
         if grace > 0:
@@ -337,8 +339,15 @@ class Reconciler:
             active = Active(key, record.demand(), pool, record.spec.priority, self.clock.now())
             self.ledger.hold(key, active)
         self.ledger.created(key, clock)
-        log.warning("%s: the Job of attempt %d is missing; creating it again", key, attempt)
-        self.effects.spawn(key, self.actions.create_job(record, attempt, active.pool), Lane.ADMIT)
+        log.warning("%s: the Job of run %d is missing; creating it again", key, step.run)
+        create = self.actions.create_job(
+            record,
+            run=step.run,
+            attempt=step.attempt,
+            pool_name=active.pool,
+            cookies=self.sessions.cookies(record),
+        )
+        self.effects.spawn(key, create, Lane.ADMIT)
 
     async def _adopt(self, key: JobKey) -> None:
         """The Running status, as the view stands when a report slot is free: in a flood
@@ -406,7 +415,13 @@ class Reconciler:
             if step.resume is not None:
                 await self.actions.suspended(step.resume, False)
             else:
-                await self.actions.create_job(record, step.attempt, pool_name)
+                await self.actions.create_job(
+                    record,
+                    run=step.run,
+                    attempt=step.attempt,
+                    pool_name=pool_name,
+                    cookies=self.sessions.cookies(record),
+                )
         except ApiError:
             self.ledger.release(key)  # forget the assumption: it is queued again
             raise

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mediajobs.api.hitl import HitlSessionSpec
+from mediajobs.jobs.naming import CookiesRef, hitl_session_name
 from mediajobs.kube.port import Api, hitlsessions_path
 from mediajobs.lifecycle.hitl import Session, session_body, session_from_body
+from mediajobs.lifecycle.logins import login_ref
 from mediajobs.lifecycle.records import Record, resource_version_of
 from mediajobs.scheduling.model import JobKey
 
@@ -53,6 +55,14 @@ class Sessions:
     def of(self, record: Record) -> Session | None:
         name = record.status.hitl_session
         return self.known.get((record.key.namespace, name)) if name else None
+
+    def cookies(self, record: Record) -> CookiesRef | None:
+        """Where RECORD's login cookies are (login_ref), as its login's session says."""
+        spec, session = record.spec, None
+        if spec.creator_profile is not None and spec.platform is not None:
+            name = hitl_session_name(spec.creator_profile, spec.platform)
+            session = self.known.get((record.key.namespace, name))
+        return login_ref(record, session)
 
     @staticmethod
     def naming(records: Iterable[Record], key: SessionKey) -> list[JobKey]:

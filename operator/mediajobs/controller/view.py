@@ -3,7 +3,7 @@
 Informers (kube/watch.py) feed it through the reconciler's observe_* methods,
 and so do the API's answers to the operator's own writes (the watch lags them).
 An event older than what the view holds is dropped: resourceVersions are etcd
-revisions. Pods are kept slim, for the current attempt of an unfinished Job only:
+revisions. Pods are kept slim, for the current run of an unfinished Job only:
 they say why a Running MediaJob's worker has not started (jobs/outcome.py's
 in-flight half). Plain maps, no I/O: the reconciler reads it, nothing else writes it.
 """
@@ -47,7 +47,7 @@ class View:
     records: dict[JobKey, Record] = field(default_factory=dict)
     by_uid: dict[str, JobKey] = field(default_factory=dict)
     jobs: dict[str, JobView] = field(default_factory=dict)  # MediaJob uid -> its newest Job
-    # MediaJob uid -> (the attempt, its pods by name), while that attempt's Job runs
+    # MediaJob uid -> (the run, its pods by name), while that run's Job runs
     pods: dict[str, tuple[int, dict[str, dict[str, Any]]]] = field(default_factory=dict)
     quotas: dict[tuple[str, Category], Quota] = field(default_factory=dict)
     quota_version: int = 0  # moves with every quota change (admission reads the quotas)
@@ -92,8 +92,8 @@ class View:
             if known is None or known.name != view.name:
                 return None
             self.jobs.pop(view.owner_uid)
-        elif known is None or (view.attempt, view.resource_version) > (
-            known.attempt,
+        elif known is None or (view.run, view.resource_version) > (
+            known.run,
             known.resource_version,
         ):
             self.jobs[view.owner_uid] = view
@@ -109,12 +109,12 @@ class View:
         if view is None:
             return None
         job = self.jobs.get(view.owner_uid)
-        if job is not None and (job.attempt > view.attempt or job.finished):
-            return None  # an earlier attempt, or a Job whose outcome is decided
-        attempt, pods = self.pods.get(view.owner_uid, (view.attempt, {}))
-        if view.attempt < attempt:
+        if job is not None and (job.run > view.run or job.finished):
+            return None  # an earlier run, or a Job whose outcome is decided
+        run, pods = self.pods.get(view.owner_uid, (view.run, {}))
+        if view.run < run:
             return None
-        if view.attempt > attempt:
+        if view.run > run:
             pods = {}
         if event_type == "DELETED":
             if pods.pop(view.name, None) is None:
@@ -124,7 +124,7 @@ class View:
         else:
             pods[view.name] = view.body
         if pods:
-            self.pods[view.owner_uid] = (view.attempt, pods)
+            self.pods[view.owner_uid] = (view.run, pods)
         else:
             self.pods.pop(view.owner_uid, None)  # nothing left to keep (an orphan's pods too)
         return self.by_uid.get(view.owner_uid)
@@ -135,8 +135,8 @@ class View:
         job = self.jobs.get(record.uid)
         if job is None or job.finished:
             return None
-        attempt, pods = self.pods.get(record.uid, (job.attempt, {}))
-        seen = list(pods.values()) if attempt == job.attempt else []
+        run, pods = self.pods.get(record.uid, (job.run, {}))
+        seen = list(pods.values()) if run == job.run else []
         now = outcome(job.body, seen)
         if now.kind is not OutcomeKind.PENDING:
             return None

@@ -1,11 +1,12 @@
-"""MediaJob attempt -> ``batch/v1`` Job manifest, as a plain dict.
+"""MediaJob run -> ``batch/v1`` Job manifest, as a plain dict.
 
-One Job per attempt, and the operator owns retries: ``backoffLimit: 0``, and
+One Job per run (jobs/naming.py), and the operator owns retries: ``backoffLimit: 0``, and
 the worker's exit codes (api/task.py ``ExitCode``) fail the Job at once through
 ``podFailurePolicy`` so its Failed condition names the rule. A disrupted pod
 (eviction, preemption, node drain) is not the worker's fault: the Job
 controller replaces it and no retry is spent. A scraper pod (and only a scraper pod)
-mounts its platform session Secret's cookies read-only; the Task says where.
+mounts its platform session Secret's cookies read-only, the Secret and key the operator
+checked before admission (lifecycle/logins.py login_ref); the Task says where.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from mediajobs.api.mediajob import KIND, MediaJobSpec
 from mediajobs.api.task import TASK_ENV, TERMINATION_LOG, ExitCode
 from mediajobs.catalog import Runner, entry
 from mediajobs.config import GpuPool, OperatorConfig
-from mediajobs.jobs.naming import CONTAINER, COOKIES_KEY, job_labels, job_name
+from mediajobs.jobs.naming import CONTAINER, COOKIES_KEY, CookiesRef, job_labels, job_name
 from mediajobs.jobs.placement import Placement
-from mediajobs.jobs.task import SCRATCH_DIR, SESSION_DIR, build_task, session_secret
+from mediajobs.jobs.task import SCRATCH_DIR, SESSION_DIR, build_task
 
 GPU_RESOURCE = "nvidia.com/gpu"
 # The uid and gid the images run as; fsGroup makes the media volume writable to it.
@@ -70,8 +71,9 @@ def _container(spec: MediaJobSpec, task_json: str, config: OperatorConfig) -> di
     }
 
 
-def _session_volume(secret: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The platform session Secret SECRET as (volume, mount): only its cookies, read-only.
+def _session_volume(cookies: CookiesRef) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The platform session Secret of COOKIES as (volume, mount): only its cookies (at
+    ``cookies.json``, whatever the Secret's key), read-only.
 
     Optional: a Secret deleted after admission leaves the file missing, and the scraper
     exits 3 (login required) instead of the pod hanging in ContainerCreating.
@@ -79,8 +81,8 @@ def _session_volume(secret: str) -> tuple[dict[str, Any], dict[str, Any]]:
     volume = {
         "name": "session",
         "secret": {
-            "secretName": secret,
-            "items": [{"key": COOKIES_KEY, "path": COOKIES_KEY}],
+            "secretName": cookies.secret,
+            "items": [{"key": cookies.key, "path": COOKIES_KEY}],
             "defaultMode": 0o440,  # owner root, group fsGroup: the worker's uid reads it
             "optional": True,
         },
@@ -108,18 +110,23 @@ def build_job(
     uid: str,
     spec: MediaJobSpec,
     attempt: int,
+    run: int,
     placement: Placement,
     config: OperatorConfig,
     pool: GpuPool | None,
+    cookies: CookiesRef | None = None,
 ) -> dict[str, Any]:
-    """The Job running one attempt of the MediaJob NAME (metadata.uid UID).
+    """The Job of RUN (ATTEMPT's) of the MediaJob NAME (metadata.uid UID).
 
     POOL is the GPU pool admission chose; required for, and only applied to,
-    placements holding GPUs. Raises ValueError when that does not hold.
+    placements holding GPUs. COOKIES is the platform session Secret a scraper pod
+    mounts, and only a scraper pod. Raises ValueError when either does not hold.
     """
     if (placement.gpus > 0) != (pool is not None):
         raise ValueError(f"a GPU pool goes with GPU placements only (gpus={placement.gpus})")
-    labels = job_labels(name=name, uid=uid, attempt=attempt, category=placement.category)
+    if cookies is not None and entry(spec.operation).runner is not Runner.SCRAPER:
+        raise ValueError(f"only a scraper pod mounts platform cookies, not {spec.operation}")
+    labels = job_labels(name=name, uid=uid, attempt=attempt, run=run, category=placement.category)
     task = build_task(
         name=name,
         namespace=namespace,
@@ -128,6 +135,7 @@ def build_job(
         attempt=attempt,
         placement=placement,
         config=config,
+        cookies=cookies is not None,
     )
     container = _container(spec, task.model_dump_json(by_alias=True, exclude_none=True), config)
     container |= {
@@ -166,9 +174,8 @@ def build_job(
             {"name": "scratch", "emptyDir": {}},
         ],
     }
-    secret = session_secret(spec)
-    if secret is not None:
-        volume, mount = _session_volume(secret)
+    if cookies is not None:
+        volume, mount = _session_volume(cookies)
         pod["volumes"].append(volume)
         container["volumeMounts"].append(mount)
     if config.job_service_account:
@@ -193,7 +200,7 @@ def build_job(
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
-            "name": job_name(name, uid, attempt),
+            "name": job_name(name, uid, run),
             "namespace": namespace,
             "labels": labels,
             "ownerReferences": [

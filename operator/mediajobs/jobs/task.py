@@ -7,23 +7,13 @@ from mediajobs.api.quantity import whole
 from mediajobs.api.task import ProgressSink, Task
 from mediajobs.catalog import Runner, entry
 from mediajobs.config import OperatorConfig
-from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
+from mediajobs.jobs.naming import COOKIES_KEY
 from mediajobs.jobs.placement import Placement
 
 # The pod's writable scratch space: an emptyDir, the root filesystem being read-only.
 SCRATCH_DIR = "/tmp"  # noqa: S108
 # Where a scraper pod sees its platform session Secret (read-only; jobs/build.py).
 SESSION_DIR = "/var/run/mediajobs/session"
-
-
-def session_secret(spec: MediaJobSpec) -> str | None:
-    """The platform session Secret the job's pod mounts: scraper jobs acting for a creator
-    on a platform get theirs, and no other pod gets one."""
-    if entry(spec.operation).runner is not Runner.SCRAPER:
-        return None
-    if spec.creator_profile is None or spec.platform is None:
-        return None
-    return platform_secret_name(spec.creator_profile, spec.platform)
 
 
 def default_output(namespace: str, name: str) -> OutputRef:
@@ -40,8 +30,10 @@ def build_task(
     attempt: int,
     placement: Placement,
     config: OperatorConfig,
+    cookies: bool,
 ) -> Task:
-    """One attempt's Task; params go as given, the worker applies the catalog's defaults."""
+    """One attempt's Task; params go as given, the worker applies the catalog's defaults.
+    COOKIES: its pod mounts a platform session Secret (jobs/build.py)."""
     scraper = entry(spec.operation).runner is Runner.SCRAPER
     output = spec.output
     if output is None or (output.path is None and output.prefix is None):
@@ -61,7 +53,7 @@ def build_task(
         creator_profile=spec.creator_profile,
         platform=spec.platform,
         platform_config=config.platforms.get(spec.platform or "") if scraper else None,
-        cookies_file=f"{SESSION_DIR}/{COOKIES_KEY}" if session_secret(spec) else None,
+        cookies_file=f"{SESSION_DIR}/{COOKIES_KEY}" if cookies else None,
         progress=ProgressSink(redis_url=config.redis_url, stream=config.progress_stream),
         allow_private_urls=config.allow_private_urls,
         max_download_bytes=config.max_download_bytes,

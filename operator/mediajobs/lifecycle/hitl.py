@@ -27,7 +27,13 @@ from typing import Any
 from mediajobs.api.common import API_VERSION, Condition, ConditionStatus
 from mediajobs.api.conditions import one_line, set_condition
 from mediajobs.api.hitl import KIND, HitlPhase, HitlSessionSpec, HitlSessionStatus
-from mediajobs.jobs.naming import COOKIES_KEY, MANAGED_BY_LABEL, MANAGER
+from mediajobs.jobs.naming import (
+    COOKIES_KEY,
+    MANAGED_BY_LABEL,
+    MANAGER,
+    CookiesRef,
+    credentials_ref,
+)
 from mediajobs.lifecycle.statuses import Event
 
 RESOLVED = "Resolved"  # the condition kubectl wait --for=condition=Resolved reads
@@ -53,6 +59,12 @@ class Session:
     @property
     def expires_at(self) -> datetime:
         return self.created + timedelta(seconds=self.spec.ttl_seconds)
+
+    @property
+    def credentials(self) -> CookiesRef:
+        """The Secret and key holding this login's cookies (jobs/naming.py credentials_ref)."""
+        spec = self.spec
+        return credentials_ref(spec.creator_profile, spec.platform, spec.credentials_secret_ref)
 
 
 def session_from_body(body: Mapping[str, Any]) -> Session:

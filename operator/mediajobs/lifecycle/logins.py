@@ -2,7 +2,9 @@
 
 A job whose operation acts on a platform (catalog ``NEEDS_PLATFORM``: scrapes,
 publishing) runs with the cookies of its (creatorProfile, platform) session Secret
-(``platform_secret_name``, key ``cookies.json``). Before it joins the queue the
+(``login_ref``: the one its login's HitlSession names in ``credentialsSecretRef``,
+else ``platform_secret_name``, key ``cookies.json``; its pod mounts that same one).
+Before it joins the queue the
 operator checks them (lifecycle/hitl.py's check): missing or expired, the job waits
 for a person in ``WaitingForHuman`` on that login's HitlSession (the path a worker's
 exit 3 takes), holding no slot and no Job; usable, it is queued. When the session
@@ -25,8 +27,8 @@ from datetime import datetime, timedelta
 
 from mediajobs.api.mediajob import Phase
 from mediajobs.catalog import NEEDS_PLATFORM
-from mediajobs.jobs.naming import platform_secret_name
-from mediajobs.lifecycle.hitl import check_cookies
+from mediajobs.jobs.naming import CookiesRef, credentials_ref
+from mediajobs.lifecycle.hitl import Session, check_cookies
 from mediajobs.lifecycle.records import Record
 
 FRESH_SECONDS = 10.0
@@ -37,12 +39,14 @@ def platform_of(record: Record) -> str | None:
     return record.spec.platform if record.spec.operation in NEEDS_PLATFORM else None
 
 
-def login_secret(record: Record) -> str | None:
-    """The Secret whose cookies RECORD needs before admission (None: it needs none)."""
+def login_ref(record: Record, session: Session | None) -> CookiesRef | None:
+    """The Secret (and key) whose cookies RECORD needs: checked before admission and
+    mounted by its pod (None: it needs none). SESSION is its login's HitlSession (named
+    by its creatorProfile and platform), if there is one: its credentialsSecretRef wins."""
     platform, profile = platform_of(record), record.spec.creator_profile
     if platform is None or profile is None:
         return None  # the CRD requires both for these operations
-    return platform_secret_name(profile, platform)
+    return session.credentials if session is not None else credentials_ref(profile, platform, None)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def login_from(raw: bytes | None, now: datetime) -> Login:
 class CheckLogin:
     """About to be queued and no fresh verdict on its Secret: read it, then plan again."""
 
-    secret: str
+    secret: CookiesRef
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,11 @@ class NeedLogin:
     message: str
 
 
-def login_step(record: Record, login: Login | None, now: datetime) -> CheckLogin | NeedLogin | None:
+def login_step(
+    record: Record, secret: CookiesRef | None, login: Login | None, now: datetime
+) -> CheckLogin | NeedLogin | None:
     """What RECORD, ready to be queued (or Queued), needs first; None: nothing (no login
-    needed, or a usable one). LOGIN is the last verdict on its Secret, if any."""
-    secret = login_secret(record)
+    needed, or a usable one). SECRET is its ``login_ref``, LOGIN the last verdict on it."""
     if secret is None or record.phase == Phase.QUEUED:
         return None
     if login is None or not login.fresh(now):
@@ -94,4 +99,4 @@ def login_step(record: Record, login: Login | None, now: datetime) -> CheckLogin
     problem = login.problem_at(now)
     if problem is None:
         return None
-    return NeedLogin(f"the platform session Secret {secret} cannot be used: {problem}")
+    return NeedLogin(f"the platform session Secret {secret.secret} cannot be used: {problem}")

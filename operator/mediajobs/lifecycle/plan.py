@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from mediajobs.api.hitl import HitlPhase, HitlSessionSpec, SecretRef, SessionType
 from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
-from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
+from mediajobs.jobs.naming import CookiesRef, credentials_ref
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.hitl import Session
 from mediajobs.lifecycle.logins import CheckLogin, Login, NeedLogin, login_step
@@ -139,9 +139,10 @@ class Adopt:
 
 @dataclass(frozen=True)
 class Recreate:
-    """Running, but the attempt's Job is not in the view: just created and the watch
+    """Running, but the current run's Job is not in the view: just created and the watch
     lags, or deleted behind the operator's back. Creating it again is idempotent."""
 
+    run: int
     attempt: int
 
 
@@ -172,8 +173,11 @@ class FailHuman:
 
 @dataclass(frozen=True)
 class Queue:
-    """Ready to run: wait for admission. RESUME is a suspended Job to unsuspend."""
+    """Ready to run: wait for admission, then create the Job of RUN (its name's number)
+    for ATTEMPT. RESUME is a suspended Job to unsuspend instead (preempted or suspended:
+    the same run goes on)."""
 
+    run: int
     attempt: int
     resume: JobView | None = None
 
@@ -229,16 +233,18 @@ def plan(
     pending: NotRunning | None = None,
     start_timeout: timedelta = timedelta(minutes=10),
     session: Session | None = None,
+    cookies: CookiesRef | None = None,
     login: Login | None = None,
 ) -> Plan:
-    """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
+    """The next step for RECORD; JOB is its newest Job (highest run), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
-    SESSION the HitlSession its status names, if it exists; LOGIN the last verdict on
-    the session Secret it needs, if it needs one and there is one."""
+    SESSION the HitlSession its status names, if it exists; COOKIES the session Secret
+    it needs (lifecycle/logins.py login_ref; None: none) and LOGIN the last verdict on
+    it, if there is one."""
     step = _plan(record, job, now, retention, pending, start_timeout, session)
     if isinstance(step, Queue) and step.resume is None and record.phase != Phase.WAITING_FOR_HUMAN:
         # Its session's resolution was the check: queued at once (no new session opened).
-        step = login_step(record, login, now) or step
+        step = login_step(record, cookies, login, now) or step
     observed = record.status.observed_generation
     edited = observed is not None and record.generation > observed
     # Every other step writes a status (which observes the generation) or leads to one.
@@ -263,15 +269,15 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
         return Cancel(job if job is not None and not job.finished else None)
     if record.invalid is not None:
         return FailInvalid(record.invalid)
-    attempts = record.status.attempts or 0
-    if job is not None and job.attempt > attempts:
+    runs = record.runs
+    if job is not None and job.run > runs:
         return Finish(job) if job.finished else Adopt(job)
-    current = job if job is not None and job.attempt == attempts else None
+    current = job if job is not None and job.run == runs else None
     if record.spec.suspend:
         return _suspend_plan(record, current)
     if phase == Phase.RUNNING:
         if current is None:
-            return Recreate(attempts)
+            return Recreate(runs, record.status.attempts or 0)
         if current.finished:
             return Finish(current)
         if not current.suspended:
@@ -319,6 +325,12 @@ def _human_plan(record: Record, session: Session | None, now: datetime) -> Plan:
         return Noop()  # no profile and platform to name a login by: a person must act
     if session is None or not _applies(record, session):
         alert = record.status.message or f"{spec.platform} asks {spec.creator_profile} to log in"
+        # A session replaced keeps the Secret a person pointed it at.
+        cookies = (
+            session.credentials
+            if session is not None
+            else credentials_ref(spec.creator_profile, spec.platform, None)
+        )
         return OpenSession(
             name,
             HitlSessionSpec(
@@ -326,15 +338,13 @@ def _human_plan(record: Record, session: Session | None, now: datetime) -> Plan:
                 platform=spec.platform,
                 session_type=SessionType.LOGIN_REQUIRED,
                 alert_message=alert[:1024],
-                credentials_secret_ref=SecretRef(
-                    name=platform_secret_name(spec.creator_profile, spec.platform),
-                    key=COOKIES_KEY,
-                ),
+                credentials_secret_ref=SecretRef(name=cookies.secret, key=cookies.key),
             ),
         )
     phase = session.status.phase
     if phase == HitlPhase.RESOLVED:
-        return Queue((record.status.attempts or 0) + 1)
+        # After a logout mid-run, next_attempt is the attempt it interrupted.
+        return Queue(record.runs + 1, record.next_attempt)
     if phase in {HitlPhase.EXPIRED, HitlPhase.CANCELLED}:
         reason = "HitlExpired" if phase == HitlPhase.EXPIRED else "HitlCancelled"
         return FailHuman(reason, f"HitlSession {name}: {session.status.message or phase}")
@@ -363,10 +373,9 @@ def waiting_since(record: Record) -> datetime | None:
 def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Plan:
     """Not suspended, not cancelled, no finished attempt to record: hold, wait or queue."""
     phase = record.phase
-    attempts = record.status.attempts or 0
     if current is not None and not current.finished:
         if current.suspended:
-            return Queue(attempts, resume=current)
+            return Queue(current.run, current.attempt, resume=current)
         # Admission creates (or resumes) the Job; the status follows as its own write.
         # (A Job left to an attempt given up, BackingOff, is on its way out.)
         if phase != Phase.BACKING_OFF:
@@ -374,6 +383,6 @@ def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Pla
     if phase == Phase.BACKING_OFF and record.status.retry_after and record.status.retry_after > now:
         return Sleep(record.status.retry_after)
     start_after = record.spec.start_after
-    if attempts == 0 and start_after is not None and start_after > now:
+    if record.runs == 0 and start_after is not None and start_after > now:
         return Sleep(start_after)
-    return Queue(attempts + 1)
+    return Queue(record.runs + 1, record.next_attempt)

@@ -13,7 +13,7 @@ from mediajobs.api.common import API_VERSION, Category
 from mediajobs.api.mediajob import KIND, MediaJobSpec, MediaJobStatus, Phase
 from mediajobs.api.quantity import whole
 from mediajobs.catalog import parse_params
-from mediajobs.jobs.naming import ATTEMPT_LABEL, CONTAINER, UID_LABEL
+from mediajobs.jobs.naming import ATTEMPT_LABEL, CONTAINER, RUN_LABEL, UID_LABEL
 from mediajobs.jobs.placement import Placement, PlacementError, placement_for
 from mediajobs.scheduling.model import Demand, JobKey, Quota
 
@@ -57,6 +57,21 @@ class Record:
     @property
     def phase(self) -> Phase | None:
         return self.status.phase
+
+    @property
+    def runs(self) -> int:
+        """Jobs created for it so far (the next is run ``runs + 1``: jobs/naming.py); a
+        status written before runs were counted had one Job per attempt."""
+        status = self.status
+        return status.runs if status.runs is not None else (status.attempts or 0)
+
+    @property
+    def next_attempt(self) -> int:
+        """The attempt its next run belongs to: one after those that ended and counted (a
+        failure, a rate-limited wait). A run that found itself logged out counts for
+        neither, so the run after the login goes on with its attempt (attempts unchanged)."""
+        status = self.status
+        return 1 + (status.failures or 0) + (status.rate_limited_waits or 0)
 
     @property
     def reference(self) -> dict[str, str]:
@@ -124,12 +139,18 @@ class JobView:
     name: str
     owner_uid: str
     attempt: int
+    run: int  # its number among the MediaJob's Jobs (its name's; jobs/naming.py)
     resource_version: int
     suspended: bool
     active: int
     finished: bool
     started: datetime | None  # the attempt's start (status.startTime, reset on a resume)
     body: dict[str, Any]  # metadata (trimmed), spec.suspend and status: what outcome() reads
+
+
+def _run(labels: Mapping[str, str]) -> int:
+    # A Job created before runs were counted: one per attempt, named by it.
+    return int(labels.get(RUN_LABEL) or labels[ATTEMPT_LABEL])
 
 
 def job_from_body(body: Body) -> JobView | None:
@@ -149,6 +170,7 @@ def job_from_body(body: Body) -> JobView | None:
         name=meta["name"],
         owner_uid=labels[UID_LABEL],
         attempt=int(labels[ATTEMPT_LABEL]),
+        run=_run(labels),
         resource_version=resource_version_of(meta),
         suspended=bool(spec.get("suspend")),
         active=int(status.get("active") or 0),
@@ -167,7 +189,7 @@ class PodView:
     """One pod of an operator's Job, slimmed to what the in-flight outcome reads."""
 
     owner_uid: str
-    attempt: int
+    run: int  # its Job's
     name: str
     body: dict[str, Any]  # metadata.name/creationTimestamp, the status outcome() reads
 
@@ -211,7 +233,7 @@ def pod_from_body(body: Body) -> PodView | None:
     slim: dict[str, Any] = {k: status[k] for k in ("phase", "reason", "message") if k in status}
     return PodView(
         owner_uid=labels[UID_LABEL],
-        attempt=int(labels[ATTEMPT_LABEL]),
+        run=_run(labels),
         name=meta["name"],
         body={
             "metadata": {"name": meta["name"], "creationTimestamp": meta.get("creationTimestamp")},

@@ -124,12 +124,15 @@ def queued(record: Record, wait: Wait | None, now: datetime) -> Transition:
     )
 
 
-def admitted(record: Record, attempt: int, job_name: str, now: datetime) -> Transition:
+def admitted(record: Record, attempt: int, run: int, job_name: str, now: datetime) -> Transition:
+    """RUN (its Job JOB_NAME) of ATTEMPT is running; a run after a logout says so."""
+    relogged = run > record.runs and attempt == (record.status.attempts or 0)
+    again = " goes on after the login" if relogged else ""
     return _transition(
         record,
         Phase.RUNNING,
         now,
-        say=f"attempt {attempt}: Job {job_name} created",
+        say=f"attempt {attempt}{again}: Job {job_name} created",
         conditions=[
             (C.ADMITTED, "True", "Admitted"),
             (C.RUNNING, "True", "JobCreated"),
@@ -140,6 +143,7 @@ def admitted(record: Record, attempt: int, job_name: str, now: datetime) -> Tran
             _OFF_QUEUE,
             MediaJobStatus(
                 attempts=attempt,
+                runs=run,
                 job_name=job_name,
                 started_at=_second(record.status.started_at or now),
                 progress=0,

@@ -16,7 +16,7 @@ import yaml
 from mediajobs.api.task import Task
 from mediajobs.config import GpuPool
 from mediajobs.jobs.build import build_job, suspend_patch
-from mediajobs.jobs.naming import platform_secret_name
+from mediajobs.jobs.naming import CookiesRef, credentials_ref, platform_secret_name
 from mediajobs.jobs.placement import placement_for
 from tests.builders import MediaJobBuilder, mediajob
 from tests.unit.jobs.builders import NAMESPACE, UID, operator_config, spec_of
@@ -30,7 +30,13 @@ POOL = GpuPool(
 
 
 def built(
-    builder: MediaJobBuilder, attempt: int = 1, pool: GpuPool | None = None, **config: Any
+    builder: MediaJobBuilder,
+    attempt: int = 1,
+    pool: GpuPool | None = None,
+    *,
+    run: int | None = None,
+    cookies: CookiesRef | None = None,
+    **config: Any,
 ) -> dict[str, Any]:
     spec = spec_of(builder)
     placement = placement_for(spec)
@@ -40,9 +46,11 @@ def built(
         uid=UID,
         spec=spec,
         attempt=attempt,
+        run=attempt if run is None else run,
         placement=placement,
         config=operator_config(**config),
         pool=pool if pool is not None or placement.gpus == 0 else POOL,
+        cookies=cookies,
     )
 
 
@@ -148,6 +156,7 @@ def test_a_pool_goes_with_gpu_placements_only(
             uid=UID,
             spec=spec,
             attempt=1,
+            run=1,
             placement=placement_for(spec),
             config=operator_config(),
             pool=pool,
@@ -295,7 +304,8 @@ def test_suspend_patch(suspend: bool) -> None:
 
 
 def test_scraper_pods_mount_their_platform_session_secret_read_only() -> None:
-    job = built(mediajob("a", "scrape_profile").no_input().creator("alice", "fansly"))
+    builder = mediajob("a", "scrape_profile").no_input().creator("alice", "fansly")
+    job = built(builder, cookies=credentials_ref("alice", "fansly", None))
     pod = pod_spec(job)
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["session"] == {
@@ -319,6 +329,26 @@ def test_scraper_pods_mount_their_platform_session_secret_read_only() -> None:
     assert all("valueFrom" not in e for e in worker(job)["env"])
 
 
+def test_a_scraper_pod_mounts_the_secret_and_key_it_is_given() -> None:
+    """The Secret a session's credentialsSecretRef names (the one the operator checked
+    before admission: lifecycle/logins.py login_ref), its key seen as cookies.json."""
+    builder = mediajob("a", "scrape_profile").no_input().creator("alice", "fansly")
+    job = built(builder, cookies=CookiesRef("alice-browser-login", "state.json"))
+    [volume] = [v for v in pod_spec(job)["volumes"] if v["name"] == "session"]
+    assert volume["secret"]["secretName"] == "alice-browser-login"
+    assert volume["secret"]["items"] == [{"key": "state.json", "path": "cookies.json"}]
+    assert task_in(job).cookies_file == "/var/run/mediajobs/session/cookies.json"
+
+
+def test_a_run_names_the_job_and_both_numbers_label_it() -> None:
+    """A run after a logout is a new Job of the same attempt (jobs/naming.py)."""
+    job = built(mediajob("a", "scrape_profile").no_input().creator("alice", "fansly"), 1, run=2)
+    assert job["metadata"]["name"].endswith("-2")
+    for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
+        assert (labels["mediajobs.dev/attempt"], labels["mediajobs.dev/run"]) == ("1", "2")
+    assert task_in(job).attempt == 1
+
+
 @pytest.mark.parametrize(
     "builder",
     [
@@ -331,6 +361,8 @@ def test_no_other_pod_gets_a_session_secret(builder: MediaJobBuilder) -> None:
     assert [v["name"] for v in pod_spec(job)["volumes"]] == ["media", "scratch"]
     assert "session" not in [m["name"] for m in worker(job)["volumeMounts"]]
     assert task_in(job).cookies_file is None
+    with pytest.raises(ValueError, match="only a scraper pod"):
+        built(builder, cookies=credentials_ref("alice", "fansly", None))
 
 
 def test_the_task_carries_the_jobs_platform_config_only() -> None:

@@ -29,19 +29,19 @@ OTHER_UID = "0d6e0a3c-7c55-4d8b-a3b4-5f0b3c1d2e3f"
         "ends-with-dash-after-cut" + "-" * 60 + "z",
     ],
 )
-@pytest.mark.parametrize("attempt", [1, 12, 1000])
-def test_job_name_is_a_dns_label(name: str, attempt: int) -> None:
-    out = job_name(name, UID, attempt)
+@pytest.mark.parametrize("run", [1, 12, 1000])
+def test_job_name_is_a_dns_label(name: str, run: int) -> None:
+    out = job_name(name, UID, run)
     assert len(out) <= 63
     assert DNS_LABEL.match(out), out
-    assert out.endswith(f"-{attempt}")
+    assert out.endswith(f"-{run}")
 
 
 def test_job_name_keeps_a_short_name_readable() -> None:
     assert re.fullmatch(r"intro-[0-9a-f]{6}-2", job_name("intro", UID, 2))
 
 
-def test_job_name_is_deterministic_per_mediajob_and_attempt() -> None:
+def test_job_name_is_deterministic_per_mediajob_and_run() -> None:
     assert job_name("intro", UID, 1) == job_name("intro", UID, 1)
     assert job_name("intro", UID, 1) != job_name("intro", UID, 2)
     # A MediaJob recreated under the same name must not meet its predecessor's Job.
@@ -65,10 +65,12 @@ def test_long_names_get_distinct_label_values() -> None:
 
 
 def test_job_labels() -> None:
-    assert job_labels(name="intro", uid=UID, attempt=3, category=Category.GPU_ENCODE) == {
+    labels = job_labels(name="intro", uid=UID, attempt=3, run=4, category=Category.GPU_ENCODE)
+    assert labels == {
         "app.kubernetes.io/managed-by": "mediajobs",
         "mediajobs.dev/mediajob": "intro",
         "mediajobs.dev/uid": UID,
         "mediajobs.dev/attempt": "3",
+        "mediajobs.dev/run": "4",
         "mediajobs.dev/category": "gpu_encode",
     }

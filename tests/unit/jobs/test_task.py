@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mediajobs.api.task import Task
+from mediajobs.catalog import NEEDS_PLATFORM
 from mediajobs.jobs.placement import placement_for
 from mediajobs.jobs.task import build_task
 from tests.builders import MediaJobBuilder, mediajob
@@ -19,6 +20,7 @@ def task_of(builder: MediaJobBuilder, attempt: int = 1, **config: object) -> Tas
         attempt=attempt,
         placement=placement_for(spec),
         config=operator_config(**config),
+        cookies=spec.operation in NEEDS_PLATFORM,
     )
 
 

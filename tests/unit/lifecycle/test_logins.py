@@ -8,22 +8,24 @@ from typing import Any
 
 import pytest
 
-from mediajobs.jobs.naming import platform_secret_name
+from mediajobs.jobs.naming import CookiesRef, credentials_ref
 from mediajobs.lifecycle.logins import (
     FRESH_SECONDS,
     CheckLogin,
     Login,
     NeedLogin,
     login_from,
+    login_ref,
     login_step,
 )
 from mediajobs.lifecycle.plan import Queue, plan
 from mediajobs.lifecycle.records import Record, record_from_body
 from tests.builders import mediajob
+from tests.unit.lifecycle.test_hitl import session
 from tests.unit.lifecycle.test_plan import RETENTION
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SECRET = platform_secret_name("alice", "fans")
+SECRET = credentials_ref("alice", "fans", None)
 GOOD = Login(None, T0, T0 + timedelta(hours=1))
 MISSING = Login("the Secret or its cookies key is missing", T0)
 
@@ -57,7 +59,9 @@ def cookies(*expires: float | None) -> bytes:
             scrape(),
             MISSING,
             T0,
-            NeedLogin(f"the platform session Secret {SECRET} cannot be used: {MISSING.problem}"),
+            NeedLogin(
+                f"the platform session Secret {SECRET.secret} cannot be used: {MISSING.problem}"
+            ),
         ),
         # Already queued (after a check, or its session's resolution): not held back.
         (scrape(phase="Queued"), None, T0, None),
@@ -65,13 +69,29 @@ def cookies(*expires: float | None) -> bytes:
     ],
 )
 def test_login_step(record: Record, login: Login | None, now: datetime, step: object) -> None:
-    assert login_step(record, login, now) == step
+    assert login_step(record, login_ref(record, None), login, now) == step
 
 
 def test_jobs_that_act_on_no_platform_need_no_login() -> None:
     body = mediajob("t").creator("alice", "fans").obj()
     body["metadata"].update(namespace="ns", uid="u", creationTimestamp="2026-11-25T11:00:00Z")
-    assert login_step(record_from_body(body), None, T0) is None
+    record = record_from_body(body)
+    assert login_ref(record, session()) is None
+    assert login_step(record, login_ref(record, None), None, T0) is None
+
+
+def test_the_login_session_names_the_secret_checked_and_mounted() -> None:
+    """Its credentialsSecretRef wins (a key left out is cookies.json); without a session,
+    or a ref, the derived Secret. This one answer is what admission checks and what
+    the scraper pod mounts (jobs/build.py)."""
+    named = session(credentialsSecretRef={"name": "alice-state", "key": "state.json"})
+    assert login_ref(scrape(), named) == CookiesRef("alice-state", "state.json")
+    keyless = session(credentialsSecretRef={"name": "alice-state"})
+    assert login_ref(scrape(), keyless) == CookiesRef("alice-state", "cookies.json")
+    assert login_ref(scrape(), session()) == SECRET == login_ref(scrape(), None)
+    assert plan(scrape(), None, T0, RETENTION, cookies=login_ref(scrape(), named)) == CheckLogin(
+        CookiesRef("alice-state", "state.json")
+    )
 
 
 def test_a_verdict_turns_when_its_first_cookie_expires() -> None:
@@ -98,7 +118,7 @@ def test_unusable_cookies_say_why_and_never_their_value(raw: bytes | None, probl
 
 
 def test_plan_checks_the_login_before_it_queues() -> None:
-    assert plan(scrape(), None, T0, RETENTION) == CheckLogin(SECRET)
-    assert plan(scrape(), None, T0, RETENTION, login=GOOD) == Queue(1)
-    step = plan(scrape(), None, T0, RETENTION, login=MISSING)
+    assert plan(scrape(), None, T0, RETENTION, cookies=SECRET) == CheckLogin(SECRET)
+    assert plan(scrape(), None, T0, RETENTION, cookies=SECRET, login=GOOD) == Queue(1, 1)
+    step = plan(scrape(), None, T0, RETENTION, cookies=SECRET, login=MISSING)
     assert isinstance(step, NeedLogin)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mediajobs.config import Retention
-from mediajobs.jobs.naming import ATTEMPT_LABEL, UID_LABEL
+from mediajobs.jobs.naming import ATTEMPT_LABEL, RUN_LABEL, UID_LABEL
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle.plan import (
     Adopt,
@@ -47,15 +47,21 @@ def record(spec: dict[str, Any] | None = None, **status: Any) -> Record:
 
 
 def job(
-    attempt: int, *, finished: bool = False, suspended: bool = False, started: str | None = None
+    attempt: int,
+    *,
+    run: int | None = None,
+    finished: bool = False,
+    suspended: bool = False,
+    started: str | None = None,
 ) -> JobView:
+    run = attempt if run is None else run
     conditions = [{"type": "Complete", "status": "True"}] if finished else []
     body = {
         "metadata": {
-            "name": f"mj-x-{attempt}",
+            "name": f"mj-x-{run}",
             "namespace": "ns",
             "resourceVersion": "9",
-            "labels": {UID_LABEL: "u1", ATTEMPT_LABEL: str(attempt)},
+            "labels": {UID_LABEL: "u1", ATTEMPT_LABEL: str(attempt), RUN_LABEL: str(run)},
         },
         "spec": {"suspend": suspended},
         "status": {"conditions": conditions, "active": 0 if finished else 1}
@@ -71,7 +77,7 @@ def stamp(t: datetime) -> str:
 
 
 CASES: list[tuple[str, Record, JobView | None, Plan]] = [
-    ("new", record(), None, Queue(1)),
+    ("new", record(), None, Queue(1, 1)),
     (
         "invalid",
         record({"operation": "resize_image", "params": {"width": 3}}),
@@ -79,7 +85,7 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
         FailInvalid(""),
     ),
     ("running", record(phase="Running", attempts=1), job(1), Hold(job(1))),
-    ("running, Job not seen yet", record(phase="Running", attempts=1), None, Recreate(1)),
+    ("running, Job not seen yet", record(phase="Running", attempts=1), None, Recreate(1, 1)),
     (
         "finished attempt",
         record(phase="Running", attempts=1),
@@ -116,7 +122,7 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
         "resumed",
         record(phase="Suspended", attempts=1),
         job(1, suspended=True),
-        Queue(1, resume=job(1, suspended=True)),
+        Queue(1, 1, resume=job(1, suspended=True)),
     ),
     (
         "resume admitted: the Job runs again, the status says Suspended",
@@ -138,9 +144,11 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
     ),
     (
         "backoff over",
-        record(phase="BackingOff", attempts=1, retryAfter=stamp(T0 - timedelta(seconds=1))),
+        record(
+            phase="BackingOff", attempts=1, failures=1, retryAfter=stamp(T0 - timedelta(seconds=1))
+        ),
         job(1, finished=True),
-        Queue(2),
+        Queue(2, 2),
     ),
     (
         "start after",
@@ -148,7 +156,12 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
         None,
         Sleep(T0 + timedelta(hours=1)),
     ),
-    ("start after passed", record({"startAfter": stamp(T0 - timedelta(hours=1))}), None, Queue(1)),
+    (
+        "start after passed",
+        record({"startAfter": stamp(T0 - timedelta(hours=1))}),
+        None,
+        Queue(1, 1),
+    ),
     (
         "finished, keep a day",
         record(phase="Succeeded", attempts=1, completedAt=stamp(T0 - timedelta(hours=1))),
@@ -203,7 +216,7 @@ def edited(spec: dict[str, Any] | None = None, **status: Any) -> Record:
 def test_an_edit_is_observed_beside_what_follows() -> None:
     running = dict(phase="Running", attempts=1)
     assert plan(edited(**running), job(1), T0, RETENTION) == Noted(Hold(job(1)))
-    assert plan(edited(phase="Queued"), None, T0, RETENTION) == Noted(Queue(1))
+    assert plan(edited(phase="Queued"), None, T0, RETENTION) == Noted(Queue(1, 1))
     assert plan(edited({"suspend": True}, phase="Suspended"), None, T0, RETENTION) == Noted(Noop())
     # A step that writes a status observes the generation itself.
     assert plan(edited({"cancel": True}, **running), job(1), T0, RETENTION) == Cancel(job(1))
@@ -213,7 +226,7 @@ def test_an_edit_is_observed_beside_what_follows() -> None:
     # A fresh MediaJob (no status yet) is not "edited".
     fresh = record()
     fresh.generation = 3
-    assert plan(fresh, None, T0, RETENTION) == Queue(1)
+    assert plan(fresh, None, T0, RETENTION) == Queue(1, 1)
 
 
 START = T0 - timedelta(minutes=5)  # the Job started five minutes ago
@@ -288,3 +301,31 @@ def test_an_image_that_is_never_pulled_fails_at_once() -> None:
 def test_a_job_left_to_an_attempt_given_up_is_not_adopted() -> None:
     rec = record(phase="BackingOff", attempts=1, retryAfter=stamp(T0 + timedelta(seconds=30)))
     assert plan(rec, job(1), T0, RETENTION) == Sleep(T0 + timedelta(seconds=30))
+
+
+def test_runs_and_attempts_go_apart_only_after_a_logout() -> None:
+    """A run ended by a logout (exit 3) counts for no failure and no rate-limited wait:
+    the run after the login is a new Job (run 3) of the same attempt (2). One after a
+    failure or a 429 is a new attempt. A status written before runs were counted had one
+    Job per attempt."""
+    past = stamp(T0 - timedelta(seconds=1))
+    logged_out = record(phase="BackingOff", attempts=2, runs=2, failures=1, retryAfter=past)
+    assert logged_out.next_attempt == 2 and logged_out.runs == 2
+    failed_twice = record(phase="BackingOff", attempts=2, runs=2, failures=2, retryAfter=past)
+    assert plan(failed_twice, job(2, finished=True), T0, RETENTION) == Queue(3, 3)
+    limited = record(
+        phase="BackingOff", attempts=2, runs=3, failures=1, rateLimitedWaits=1, retryAfter=past
+    )
+    assert plan(limited, job(2, run=3, finished=True), T0, RETENTION) == Queue(4, 3)
+    before_runs = record(phase="BackingOff", attempts=2, failures=2, retryAfter=past)
+    assert before_runs.runs == 2
+    assert plan(before_runs, job(2, finished=True), T0, RETENTION) == Queue(3, 3)
+
+
+def test_a_job_is_known_by_its_run() -> None:
+    """Running run 3 of attempt 2: its Job is current, the Job of run 2 (the same attempt)
+    is an earlier one, and a Job of run 4 (created before a crash) is adopted."""
+    rec = record(phase="Running", attempts=2, runs=3, failures=1)
+    assert plan(rec, job(2, run=3), T0, RETENTION) == Hold(job(2, run=3))
+    assert plan(rec, job(2, run=2, finished=True), T0, RETENTION) == Recreate(3, 2)
+    assert plan(rec, job(3, run=4), T0, RETENTION) == Adopt(job(3, run=4))

@@ -87,7 +87,7 @@ def test_a_pod_is_kept_slim() -> None:
     }
     view = pod_from_body(pod)
     assert view is not None
-    assert (view.owner_uid, view.attempt, view.name) == ("u1", 2, "p")
+    assert (view.owner_uid, view.run, view.name) == ("u1", 2, "p")  # no run label: the attempt
     assert view.body == {
         "metadata": {"name": "p", "creationTimestamp": "2026-11-25T11:00:00Z"},
         "status": {

@@ -23,7 +23,9 @@ def conditions(fields: dict[str, object]) -> dict[str, tuple[str, str]]:
 
 
 def test_admitted_clears_the_queue_fields() -> None:
-    t = statuses.admitted(record(phase="Queued", queuePosition=3, waitingReason="x"), 1, "mj-1", T0)
+    t = statuses.admitted(
+        record(phase="Queued", queuePosition=3, waitingReason="x"), 1, 1, "mj-1", T0
+    )
     assert t.fields["phase"] == "Running" and t.fields["attempts"] == 1
     assert t.fields["queuePosition"] is None and t.fields["waitingReason"] is None
     assert conditions(t.fields)["Admitted"] == ("True", "Admitted")
@@ -124,7 +126,7 @@ def _status_schema() -> dict[str, Any]:
 RUNNING = record(phase="Running", attempts=1, startedAt="2026-11-25T11:30:00Z")
 EVERY_TRANSITION = {
     "queued": statuses.queued(record(), Wait(2, "cpu: 1/1 running"), T0),
-    "admitted": statuses.admitted(record(phase="Queued"), 1, "mj-1", T0),
+    "admitted": statuses.admitted(record(phase="Queued"), 1, 1, "mj-1", T0),
     "invalid": statuses.invalid(record(), "spec.params.width: too small", T0),
     "unschedulable": statuses.unschedulable(record(), "asks 9 GPUs", T0),
     "succeeded": statuses.finished(
