@@ -99,8 +99,10 @@ def test_exit_3_opens_a_session_resolution_requeues_both_jobs_in_order(
     ns.run("wait", "--for=condition=Resolved", f"--timeout={WAIT_LONG:.0f}s", f"hitl/{SESSION}")
     done = {n: wait_phase(ns, n, "Succeeded") for n in ("a", "b")}
     for name, final in done.items():
-        assert final["attempts"] == 2 and "failures" not in final, name
+        # The logout spent nothing: attempt 1 went on as a second run (a second Job).
+        assert (final["attempts"], final["runs"]) == (1, 2) and "failures" not in final, name
     second = {n: jobs_of(ns, n) for n in ("a", "b")}
+    assert {n: len(jobs) for n, jobs in second.items()} == {"a": 2, "b": 2}
     started = {
         n: max(j["metadata"]["creationTimestamp"] for j in jobs) for n, jobs in second.items()
     }
