@@ -4,8 +4,11 @@ the fake platform (tests/scraper/fake_platform.py) on the host end of the node's
 The chart install is the product's own (conftest.py): its values name the platform's
 two faces (the http and the browser adapter, tests/e2e/product.py). A scrape with no
 login waits for a person on a HitlSession that a second job joins; the cookies stored
-and the session resolved, both run in their original order. The cookie's value is then
-looked for in everything a person could read: statuses, Events, every pod's log.
+and the session resolved, both run in their original order. A scraper whose cookies the
+platform has revoked exits 3 mid-run and goes on, as the same attempt, once a person
+has logged in; a 429 is waited out for its Retry-After; a cancelled login fails the job
+waiting on it. The cookies' values are then looked for in everything a person could
+read: statuses, Events, the operator's and every scraper pod's log.
 
 Named to run after test_product.py and before test_product_uninstall.py (the release
 is gone after that one).
@@ -32,14 +35,17 @@ from tests.e2e.product import (
 )
 from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 from tests.scraper.conftest import cookies_json
+from tests.scraper.fake_platform import EXPIRED_SESSION, Platform
 from tests.scraper.fake_platform import SESSION as COOKIE
-from tests.scraper.fake_platform import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PROFILE = "alice"
 # A scraper pod's start on the real node (Chromium's included) takes seconds.
 RUN_TIMEOUT = 180.0
+# Longer than the platform config's maxRetryWaitSeconds (5): the scraper does not wait
+# in-process, it exits 75 and the operator starts the next attempt no sooner.
+RETRY_AFTER = 8
 
 
 @pytest.fixture
@@ -47,20 +53,24 @@ def scrape_ns(product: Product) -> Kubectl:
     return product.kube.in_namespace(SCRAPE_NAMESPACE)
 
 
-def mediajob(name: str, operation: str, platform: str, **spec: Any) -> dict[str, Any]:
+def mediajob(
+    name: str, operation: str, platform: str, profile: str = PROFILE, **spec: Any
+) -> dict[str, Any]:
     return {
         "apiVersion": "mediajobs.dev/v1alpha1",
         "kind": "MediaJob",
         "metadata": {"name": name},
-        "spec": {"operation": operation, "creatorProfile": PROFILE, "platform": platform,
+        "spec": {"operation": operation, "creatorProfile": profile, "platform": platform,
                  "resources": {"cpu": jobs_mod.CPU}, **spec},
     }  # fmt: skip
 
 
-def store_cookies(kube: Kubectl, platform: str) -> None:
+def store_cookies(
+    kube: Kubectl, platform: str, profile: str = PROFILE, value: str = COOKIE
+) -> None:
     """The platform session Secret, as a person's browser extension would write it."""
-    data = {"cookies.json": base64.b64encode(cookies_json().encode()).decode()}
-    name = platform_secret_name(PROFILE, platform)
+    data = {"cookies.json": base64.b64encode(cookies_json(value).encode()).decode()}
+    name = platform_secret_name(profile, platform)
     kube.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data})
 
 
@@ -114,7 +124,25 @@ def assert_cookie_never_said(kube: Kubectl, jobs: list[str]) -> None:
     for pod in pods:
         name = pod["metadata"]["name"]
         places[name] = kube.run("logs", name, "--all-containers").stdout
-    assert [where for where, text in places.items() if COOKIE in text] == []
+    for value in (COOKIE, EXPIRED_SESSION):
+        assert [where for where, text in places.items() if value in text] == [], value
+
+
+def resolve(kube: Kubectl, session: str) -> None:
+    """A person has logged in (the Secret is stored): the session says so."""
+    patch = {"spec": {"resolution": {"method": "browser_extension"}}}
+    kube.run("patch", "hitl", session, "--type=merge", "-p", json.dumps(patch))
+
+
+def exit_codes(kube: Kubectl, name: str) -> list[int]:
+    """The scraper's exit code in each of NAME's pods, oldest first."""
+    pods = sorted(kube.items("pods", f"--selector={MEDIAJOB_LABEL}={name}"), key=created)
+    return [
+        s["state"]["terminated"]["exitCode"]
+        for p in pods
+        for s in p["status"].get("containerStatuses") or []
+        if "terminated" in s["state"]
+    ]
 
 
 def test_a_scrape_waits_for_a_login_that_a_second_job_joins_then_both_run_in_order(
@@ -140,8 +168,7 @@ def test_a_scrape_waits_for_a_login_that_a_second_job_joins_then_both_run_in_ord
     assert fake_platform.seen("/u/") == []
 
     store_cookies(kube, HTTP_PLATFORM)
-    patch = {"spec": {"resolution": {"method": "browser_extension"}}}
-    kube.run("patch", "hitl", session, "--type=merge", "-p", json.dumps(patch))
+    resolve(kube, session)
     in_phase(kube, "hitl", session, "Resolved", WAIT_LONG)
     for name in ("scrape-a", "scrape-b"):
         data = succeeded(kube, name)
@@ -193,3 +220,76 @@ def test_publish_post_returns_the_platforms_post_id_and_url(
     assert upload["media"][0]["bytes"] == media.stat().st_size == data["bytes"]
     assert "New set is up!" in upload["caption"][0]
     assert_cookie_never_said(kube, ["publish"])
+
+
+def test_a_scraper_logged_out_mid_run_goes_on_as_the_same_attempt_after_the_login(
+    scrape_ns: Kubectl, fake_platform: Platform
+) -> None:
+    kube, profile = scrape_ns, "bob"
+    session = hitl_session_name(profile, HTTP_PLATFORM)
+    # Cookies that have not expired (admitted), but the platform has revoked them.
+    store_cookies(kube, HTTP_PLATFORM, profile, EXPIRED_SESSION)
+    kube.apply(mediajob("logout", "scrape_profile", HTTP_PLATFORM, profile))
+    waiting = in_phase(kube, "mediajob", "logout", "WaitingForHuman", RUN_TIMEOUT)
+    assert waiting["hitlSession"] == session and waiting["attempts"] == 1, waiting
+    assert "failures" not in waiting
+    assert exit_codes(kube, "logout") == [3]  # the real scraper found the login wall
+    wait_for(
+        "the session to list the job",
+        lambda: status(kube, "hitl", session).get("waitingJobs") == ["logout"] or None,
+    )
+
+    store_cookies(kube, HTTP_PLATFORM, profile)
+    resolve(kube, session)
+    kube.run("wait", "--for=condition=Resolved", f"--timeout={WAIT_LONG:.0f}s", f"hitl/{session}")
+    data = succeeded(kube, "logout")
+    assert data["metrics"]["followers"] == 12345
+    final = status(kube, "mediajob", "logout")
+    # No retry spent and attempts unchanged: attempt 1 went on as a second run (Job).
+    assert (final["attempts"], final["runs"]) == (1, 2) and "failures" not in final, final
+    jobs = sorted(jobs_of(kube, "logout"), key=created)
+    assert [j["metadata"]["labels"]["mediajobs.dev/attempt"] for j in jobs] == ["1", "1"]
+    assert [j["metadata"]["labels"]["mediajobs.dev/run"] for j in jobs] == ["1", "2"]
+    assert exit_codes(kube, "logout") == [3, 0]
+    reads = fake_platform.seen(f"/u/{profile}")
+    assert [r.cookie for r in reads] == [f"sid={EXPIRED_SESSION}", f"sid={COOKIE}"]
+    assert_cookie_never_said(kube, ["logout"])
+
+
+def test_a_429_is_waited_out_for_its_retry_after_with_no_retry_spent(
+    scrape_ns: Kubectl, fake_platform: Platform
+) -> None:
+    kube, profile = scrape_ns, "carol"
+    store_cookies(kube, HTTP_PLATFORM, profile)
+    fake_platform.limit(f"/u/{profile}", times=1, retry_after=RETRY_AFTER)
+    kube.apply(mediajob("limited", "scrape_profile", HTTP_PLATFORM, profile))
+    waiting = in_phase(kube, "mediajob", "limited", "BackingOff", RUN_TIMEOUT)
+    assert waiting["rateLimitedWaits"] == 1 and "failures" not in waiting, waiting
+    admitted = next(c for c in waiting["conditions"] if c["type"] == "Admitted")
+    assert admitted["reason"] == "RateLimited"
+    assert f"retry after {RETRY_AFTER}s as the platform asked" in admitted["message"]
+    data = succeeded(kube, "limited")
+    assert data["metrics"]["followers"] == 12345
+    final = status(kube, "mediajob", "limited")
+    assert (final["attempts"], final["rateLimitedWaits"]) == (2, 1) and "failures" not in final
+    assert exit_codes(kube, "limited") == [75, 0]
+    first, second = fake_platform.seen(f"/u/{profile}")
+    assert second.at - first.at >= RETRY_AFTER  # not the generic backoff's 120 s either
+    assert second.at - first.at < 120
+    assert_cookie_never_said(kube, ["limited"])
+
+
+def test_a_cancelled_login_fails_the_scrape_waiting_on_it(
+    scrape_ns: Kubectl, fake_platform: Platform
+) -> None:
+    kube, profile = scrape_ns, "dave"
+    session = hitl_session_name(profile, HTTP_PLATFORM)
+    kube.apply(mediajob("unloved", "scrape_profile", HTTP_PLATFORM, profile))
+    in_phase(kube, "mediajob", "unloved", "WaitingForHuman", WAIT_LONG)
+    in_phase(kube, "hitl", session, "Pending", WAIT_LONG)
+    kube.run("patch", "hitl", session, "--type=merge", "-p", '{"spec": {"cancel": true}}')
+    failed = in_phase(kube, "mediajob", "unloved", "Failed", WAIT_LONG)
+    reason = next(c for c in failed["conditions"] if c["type"] == "Failed")["reason"]
+    assert reason == "HitlCancelled"
+    assert status(kube, "hitl", session)["phase"] == "Cancelled"
+    assert jobs_of(kube, "unloved") == [] and fake_platform.seen(f"/u/{profile}") == []
