@@ -37,6 +37,9 @@ class Actions:
     # A phase change was written (the transition's phase is set).
     transitioned: Callable[[Record, statuses.Transition, datetime], None]
     announce: Callable[[Coroutine[Any, Any, None]], None]  # posts an Event after the status
+    # Where a job's login cookies are: the Secret its pod mounts (lifecycle/logins.py
+    # login_ref, the one checked before admission).
+    cookies: Callable[[Record], CookiesRef | None]
 
     async def write(self, record: Record, transition: statuses.Transition) -> None:
         """Patch the status (and post the Event); the answer updates the view."""
@@ -106,16 +109,9 @@ class Actions:
         await self.api.delete(mediajobs_path(record.key.namespace, record.key.name))
 
     async def create_job(
-        self,
-        record: Record,
-        *,
-        run: int,
-        attempt: int,
-        pool_name: str | None,
-        cookies: CookiesRef | None,
+        self, record: Record, run: int, attempt: int, pool_name: str | None
     ) -> None:
-        """The Job of RUN, for ATTEMPT; COOKIES the session Secret it mounts, the one
-        checked before admission (lifecycle/logins.py login_ref)."""
+        """The Job of RUN (its name's number), for ATTEMPT."""
         if record.placement is None:
             raise ValueError(f"{record.key} cannot run: {record.invalid}")
         pool = next((p for p in self.config.gpu_pools if p.name == pool_name), None)
@@ -127,7 +123,7 @@ class Actions:
             attempt=attempt,
             run=run,
             placement=record.placement,
-            cookies=cookies,
+            cookies=self.cookies(record),
             config=self.config,
             pool=pool,
         )

@@ -106,6 +106,7 @@ class Reconciler:
         self.progress = Progress()
         self.finishes = Finishes()
         self.effects = Effects(self.clock, writers, self._kick)
+        self.sessions = Sessions(api, self._session_changed)
         self.actions = Actions(
             api,
             config,
@@ -114,8 +115,8 @@ class Reconciler:
             self.observe_job,
             self._transitioned,
             lambda event: self.effects.spawn(None, event, Lane.EVENT),
+            self.sessions.cookies,
         )
-        self.sessions = Sessions(api, self._session_changed)
         self.logins = Logins(api, self.clock)
         self.dirty: set[JobKey] = set()
         self.ready = asyncio.Event()
@@ -340,13 +341,7 @@ class Reconciler:
             self.ledger.hold(key, active)
         self.ledger.created(key, clock)
         log.warning("%s: the Job of run %d is missing; creating it again", key, step.run)
-        create = self.actions.create_job(
-            record,
-            run=step.run,
-            attempt=step.attempt,
-            pool_name=active.pool,
-            cookies=self.sessions.cookies(record),
-        )
+        create = self.actions.create_job(record, step.run, step.attempt, active.pool)
         self.effects.spawn(key, create, Lane.ADMIT)
 
     async def _adopt(self, key: JobKey) -> None:
@@ -415,13 +410,7 @@ class Reconciler:
             if step.resume is not None:
                 await self.actions.suspended(step.resume, False)
             else:
-                await self.actions.create_job(
-                    record,
-                    run=step.run,
-                    attempt=step.attempt,
-                    pool_name=pool_name,
-                    cookies=self.sessions.cookies(record),
-                )
+                await self.actions.create_job(record, step.run, step.attempt, pool_name)
         except ApiError:
             self.ledger.release(key)  # forget the assumption: it is queued again
             raise
