@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mediajobs.api.hitl import HitlPhase, HitlSessionStatus, SecretRef
 from mediajobs.jobs.naming import CookiesRef, credentials_ref
 from mediajobs.lifecycle.logins import (
     FRESH_SECONDS,
@@ -18,7 +19,7 @@ from mediajobs.lifecycle.logins import (
     login_ref,
     login_step,
 )
-from mediajobs.lifecycle.plan import Queue, plan
+from mediajobs.lifecycle.plan import OpenSession, Queue, plan
 from mediajobs.lifecycle.records import Record, record_from_body
 from tests.builders import mediajob
 from tests.unit.lifecycle.test_hitl import session
@@ -122,3 +123,17 @@ def test_plan_checks_the_login_before_it_queues() -> None:
     assert plan(scrape(), None, T0, RETENTION, cookies=SECRET, login=GOOD) == Queue(1, 1)
     step = plan(scrape(), None, T0, RETENTION, cookies=SECRET, login=MISSING)
     assert isinstance(step, NeedLogin)
+
+
+def test_a_session_opened_again_keeps_the_secret_a_person_pointed_the_last_one_at() -> None:
+    """Logged out again after a resolved session whose credentialsSecretRef a person set:
+    the new session names the same Secret and key (else the derived one)."""
+    waiting = scrape(phase="WaitingForHuman", hitlSession="login-alice-fans-abc123")
+    resolved = HitlSessionStatus(phase=HitlPhase.RESOLVED, closed_at=T0, waiting_jobs=[])
+    ref = {"name": "alice-state", "key": "state.json"}
+    step = plan(waiting, None, T0, RETENTION, session=session(resolved, credentialsSecretRef=ref))
+    assert isinstance(step, OpenSession)
+    assert step.spec.credentials_secret_ref == SecretRef(name="alice-state", key="state.json")
+    fresh = plan(waiting, None, T0, RETENTION)
+    assert isinstance(fresh, OpenSession)
+    assert fresh.spec.credentials_secret_ref == SecretRef(name=SECRET.secret, key="cookies.json")
