@@ -37,12 +37,49 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     (
         "path-and-url",
         mediajob("bad").spec(input={"path": "a.mp4", "url": "https://cdn.example.com/a.mp4"}).obj(),
-        ["spec.input", "exactly one of path or url"],
+        ["spec.input", "exactly one of path, url or fromJob"],
     ),
     (
         "neither-path-nor-url",
         mediajob("bad").spec(input={}).obj(),
-        ["spec.input", "exactly one of path or url"],
+        ["spec.input", "exactly one of path, url or fromJob"],
+    ),
+    (
+        "path-and-from-job",
+        mediajob("bad").spec(input={"path": "a.mp4", "fromJob": "a"}, dependsOn=["a"]).obj(),
+        ["spec.input", "exactly one of path, url or fromJob"],
+    ),
+    (
+        "output-without-from-job",
+        mediajob("bad").spec(input={"path": "a.mp4", "output": 1}).obj(),
+        ["spec.input.output", "set it only with fromJob"],
+    ),
+    (
+        "from-job-not-depended-on",
+        mediajob("bad").spec(input={"fromJob": "a"}).obj(),
+        ["spec.dependsOn", "every input's fromJob must be listed in dependsOn"],
+    ),
+    (
+        "from-job-in-inputs-not-depended-on",
+        mediajob("bad", "compile_concat")
+        .spec(input=None, inputs=[{"path": "x.mp4"}, {"fromJob": "b"}], dependsOn=["a"])
+        .obj(),
+        ["spec.dependsOn", "every input's fromJob must be listed in dependsOn"],
+    ),
+    (
+        "depends-on-itself",
+        mediajob("bad").spec(dependsOn=["a", "bad"]).obj(),
+        ["spec.dependsOn", "a MediaJob cannot depend on itself"],
+    ),
+    (
+        "depends-on-twice",
+        mediajob("bad").spec(dependsOn=["a", "a"]).obj(),
+        ["spec.dependsOn[1]", "Duplicate value"],
+    ),
+    (
+        "unknown-on-dependency-failure",
+        mediajob("bad").spec(dependsOn=["a"], onDependencyFailure="Retry").obj(),
+        ["spec.onDependencyFailure", "Unsupported value"],
     ),
     ("dot-dot", mediajob("bad").path("../etc/passwd").obj(), ["spec.input.path", "no '..'"]),
     ("dot-dot-inside", mediajob("bad").path("a/../../b.mp4").obj(), ["spec.input.path", "no '..'"]),

@@ -317,7 +317,11 @@ def _crd(
     status: Schema,
     columns: list[Schema],
     selectable: list[str],
+    rules: Sequence[Schema] = (),
 ) -> Schema:
+    root: Schema = {"type": "object", "description": description}
+    if rules:
+        root[_RULES] = list(rules)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -343,8 +347,7 @@ def _crd(
                     "selectableFields": [{"jsonPath": p} for p in selectable],
                     "schema": {
                         "openAPIV3Schema": {
-                            "type": "object",
-                            "description": description,
+                            **root,
                             "required": ["spec"],
                             "properties": {
                                 **_OBJECT_FIELDS,
@@ -406,6 +409,14 @@ def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
         status=structural(MediaJobStatus),
         columns=columns,
         selectable=selectable,
+        rules=[
+            {
+                # Only the root sees metadata.name: the one cycle CEL can see.
+                "rule": "!has(self.spec.dependsOn) || !(self.metadata.name in self.spec.dependsOn)",
+                "message": "a MediaJob cannot depend on itself (spec.dependsOn names it)",
+                "fieldPath": ".spec.dependsOn",
+            }
+        ],
     )
 
 

@@ -17,11 +17,14 @@ is a failed attempt retried with backoff while ``spec.retry.limit`` lasts: its
 slot goes to the jobs behind it meanwhile.
 
 A scrape or publish job is queued only once its platform login is known to be
-usable (lifecycle/logins.py: ``CheckLogin``, ``NeedLogin``).
+usable (lifecycle/logins.py: ``CheckLogin``, ``NeedLogin``), and a job with
+``spec.dependsOn`` once its dependencies have succeeded (lifecycle/dependencies.py:
+``Gate``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +33,7 @@ from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
 from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
+from mediajobs.lifecycle.dependencies import AwaitDependencies, Dependency, Gate, dependency_step
 from mediajobs.lifecycle.hitl import Session
 from mediajobs.lifecycle.logins import CheckLogin, Login, NeedLogin, login_step
 from mediajobs.lifecycle.records import JobView, Record
@@ -197,6 +201,7 @@ Plan = (
     | FailHuman
     | CheckLogin
     | NeedLogin
+    | Gate
     | Queue
 )
 
@@ -208,6 +213,7 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
         Phase.SUCCEEDED: retention.succeeded_seconds,
         Phase.FAILED: retention.failed_seconds,
         Phase.CANCELLED: retention.cancelled_seconds,
+        Phase.SKIPPED: retention.cancelled_seconds,
     }.get(record.phase or Phase.PENDING)
 
 
@@ -230,12 +236,17 @@ def plan(
     start_timeout: timedelta = timedelta(minutes=10),
     session: Session | None = None,
     login: Login | None = None,
+    dependencies: Mapping[str, Dependency] | None = None,
+    cycle: Sequence[str] | None = None,
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
     SESSION the HitlSession its status names, if it exists; LOGIN the last verdict on
-    the session Secret it needs, if it needs one and there is one."""
+    the session Secret it needs, if it needs one and there is one; DEPENDENCIES what
+    is known of each of its dependsOn, CYCLE a cycle of dependsOn through it."""
     step = _plan(record, job, now, retention, pending, start_timeout, session)
+    if isinstance(step, Queue) and step.resume is None and step.attempt == 1:
+        step = _gate(record, dependencies or {}, cycle, now) or step
     if isinstance(step, Queue) and step.resume is None and record.phase != Phase.WAITING_FOR_HUMAN:
         # Its session's resolution was the check: queued at once (no new session opened).
         step = login_step(record, login, now) or step
@@ -245,6 +256,16 @@ def plan(
     if edited and isinstance(step, Noop | Sleep | Queue | Hold):
         return Noted(step)
     return step
+
+
+def _gate(
+    record: Record, deps: Mapping[str, Dependency], cycle: Sequence[str] | None, now: datetime
+) -> Plan | None:
+    """The dependency gate's step (None: none); a wait already shown writes nothing."""
+    step = dependency_step(record, deps, cycle, now)
+    if not isinstance(step, AwaitDependencies) or not step.shown_in(record):
+        return Gate(step) if step is not None else None
+    return Sleep(step.check_at) if step.check_at is not None else Noop()
 
 
 def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
