@@ -15,6 +15,19 @@ from tests.localcluster import REPO, Kubectl, wait_for
 EXAMPLES = sorted((REPO / "manifests" / "examples").glob("*.yaml"))
 
 
+def step(name: str, **spec: Any) -> dict[str, Any]:
+    return {"name": name, "spec": {"operation": "validate", "input": {"path": "a.mp4"}, **spec}}
+
+
+def schedule_of_steps(*steps: dict[str, Any], **template: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "mediajobs.dev/v1alpha1",
+        "kind": "MediaJobSchedule",
+        "metadata": {"name": "bad"},
+        "spec": {"schedule": "@daily", "jobTemplate": {"steps": list(steps), **template}},
+    }
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: Path(p).stem)
 def test_example_applies_cleanly(ns: Kubectl, example: Path) -> None:
     result = ns.run("apply", "-f", str(example))
@@ -80,6 +93,26 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         "unknown-on-dependency-failure",
         mediajob("bad").spec(dependsOn=["a"], onDependencyFailure="Retry").obj(),
         ["spec.onDependencyFailure", "Unsupported value"],
+    ),
+    (
+        "schedule-step-depends-on-no-step",
+        schedule_of_steps(step("a", dependsOn=["nope"])),
+        ["spec.jobTemplate.steps", "a step's dependsOn must name other steps"],
+    ),
+    (
+        "schedule-step-depends-on-itself",
+        schedule_of_steps(step("a"), step("b", dependsOn=["b"])),
+        ["spec.jobTemplate.steps", "a step's dependsOn must name other steps"],
+    ),
+    (
+        "schedule-steps-and-spec",
+        schedule_of_steps(step("a"), spec={"operation": "validate", "input": {"path": "a"}}),
+        ["spec.jobTemplate", "give exactly one of spec and steps"],
+    ),
+    (
+        "schedule-step-names-twice",
+        schedule_of_steps(step("a"), step("a")),
+        ["spec.jobTemplate.steps[1]", "Duplicate value"],
     ),
     ("dot-dot", mediajob("bad").path("../etc/passwd").obj(), ["spec.input.path", "no '..'"]),
     ("dot-dot-inside", mediajob("bad").path("a/../../b.mp4").obj(), ["spec.input.path", "no '..'"]),

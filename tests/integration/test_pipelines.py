@@ -17,8 +17,10 @@ from typing import Any
 import yaml
 
 from mediajobs.jobs.naming import UID_LABEL
+from mediajobs.lifecycle.schedule_records import SCHEDULE_UID_LABEL, STEP_LABEL, run_name
 from tests.builders import mediajob
-from tests.integration.operator_checks import jobs_of, status, wait_phase
+from tests.integration.operator_checks import jobs_of, phases, status, wait_phase
+from tests.integration.test_schedules import SECOND, OperatorClock, stamp
 from tests.localcluster import REPO, WAIT_LONG, Kubectl, wait_for
 from tests.operator_harness import OperatorProcess
 
@@ -153,3 +155,60 @@ def test_a_cycle_is_refused_naming_it_and_a_deleted_dependency_fails_its_depende
     refused = ns.apply(mediajob("self").spec(dependsOn=["self"]).obj(), check=False)
     assert refused.returncode != 0
     assert "a MediaJob cannot depend on itself" in refused.stderr
+
+
+def test_a_schedule_of_steps_creates_the_pipeline_per_run_and_it_runs_in_order(
+    ns: Kubectl, start_operator: StartOperator
+) -> None:
+    clock = OperatorClock.started()
+    start_operator(env=clock.env, **CAPS)
+    first = clock.next_minute()
+    steps = [
+        {"name": "check", "spec": {"operation": "validate", "input": {"path": "inbox/a.mov"}}},
+        {
+            "name": "thumb",
+            "spec": {
+                "operation": "thumbnail_generate",
+                "dependsOn": ["check"],
+                "input": {"path": "inbox/a.mov"},
+            },
+        },
+    ]
+    ns.apply(
+        {
+            "apiVersion": "mediajobs.dev/v1alpha1",
+            "kind": "MediaJobSchedule",
+            "metadata": {"name": "piped"},
+            "spec": {
+                "schedule": "* * * * *",
+                "startDate": stamp(first - 30 * SECOND),
+                "endDate": stamp(first + 30 * SECOND),  # one run
+                "jobTemplate": {"metadata": {"labels": HOLD}, "steps": steps},
+            },
+        }
+    )
+    run = run_name("piped", first)
+    made = wait_for(
+        "the run's two MediaJobs",
+        lambda: found if len(found := ns.items("mj", "-l", SCHEDULE_UID_LABEL)) == 2 else None,
+        WAIT_LONG,
+    )
+    assert {m["metadata"]["name"]: m["metadata"]["labels"][STEP_LABEL] for m in made} == {
+        f"{run}-check": "check",
+        f"{run}-thumb": "thumb",
+    }
+    thumb = ns.get("mj", f"{run}-thumb")
+    assert thumb["spec"]["dependsOn"] == [f"{run}-check"]
+    wait_phase(ns, f"{run}-check", "Running")
+    assert wait_phase(ns, f"{run}-thumb", "Pending")["waitingReason"] == "WaitingForDependency"
+    release(ns, f"{run}-check")
+    wait_phase(ns, f"{run}-thumb", "Running")
+    release(ns, f"{run}-thumb", "thumbnails/a.jpg")
+    wait_phase(ns, f"{run}-thumb", "Succeeded")
+    done = wait_for(
+        "the schedule to count the run once, when its last step finished",
+        lambda: s if (s := ns.get("mjs", "piped").get("status") or {}).get("succeeded") else None,
+        WAIT_LONG,
+    )
+    assert done["succeeded"] == 1 and done["runs"] == 1 and not done.get("active")
+    assert set(phases(ns).values()) == {"Succeeded"}
