@@ -15,6 +15,19 @@ from tests.localcluster import REPO, Kubectl, wait_for
 EXAMPLES = sorted((REPO / "manifests" / "examples").glob("*.yaml"))
 
 
+def step(name: str, **spec: Any) -> dict[str, Any]:
+    return {"name": name, "spec": {"operation": "validate", "input": {"path": "a.mp4"}, **spec}}
+
+
+def schedule_of_steps(*steps: dict[str, Any], **template: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "mediajobs.dev/v1alpha1",
+        "kind": "MediaJobSchedule",
+        "metadata": {"name": "bad"},
+        "spec": {"schedule": "@daily", "jobTemplate": {"steps": list(steps), **template}},
+    }
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: Path(p).stem)
 def test_example_applies_cleanly(ns: Kubectl, example: Path) -> None:
     result = ns.run("apply", "-f", str(example))
@@ -37,12 +50,69 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     (
         "path-and-url",
         mediajob("bad").spec(input={"path": "a.mp4", "url": "https://cdn.example.com/a.mp4"}).obj(),
-        ["spec.input", "exactly one of path or url"],
+        ["spec.input", "exactly one of path, url or fromJob"],
     ),
     (
         "neither-path-nor-url",
         mediajob("bad").spec(input={}).obj(),
-        ["spec.input", "exactly one of path or url"],
+        ["spec.input", "exactly one of path, url or fromJob"],
+    ),
+    (
+        "path-and-from-job",
+        mediajob("bad").spec(input={"path": "a.mp4", "fromJob": "a"}, dependsOn=["a"]).obj(),
+        ["spec.input", "exactly one of path, url or fromJob"],
+    ),
+    (
+        "output-without-from-job",
+        mediajob("bad").spec(input={"path": "a.mp4", "output": 1}).obj(),
+        ["spec.input.output", "set it only with fromJob"],
+    ),
+    (
+        "from-job-not-depended-on",
+        mediajob("bad").spec(input={"fromJob": "a"}).obj(),
+        ["spec.dependsOn", "every input's fromJob must be listed in dependsOn"],
+    ),
+    (
+        "from-job-in-inputs-not-depended-on",
+        mediajob("bad", "compile_concat")
+        .spec(input=None, inputs=[{"path": "x.mp4"}, {"fromJob": "b"}], dependsOn=["a"])
+        .obj(),
+        ["spec.dependsOn", "every input's fromJob must be listed in dependsOn"],
+    ),
+    (
+        "depends-on-itself",
+        mediajob("bad").spec(dependsOn=["a", "bad"]).obj(),
+        ["spec.dependsOn", "a MediaJob cannot depend on itself"],
+    ),
+    (
+        "depends-on-twice",
+        mediajob("bad").spec(dependsOn=["a", "a"]).obj(),
+        ["spec.dependsOn[1]", "Duplicate value"],
+    ),
+    (
+        "unknown-on-dependency-failure",
+        mediajob("bad").spec(dependsOn=["a"], onDependencyFailure="Retry").obj(),
+        ["spec.onDependencyFailure", "Unsupported value"],
+    ),
+    (
+        "schedule-step-depends-on-no-step",
+        schedule_of_steps(step("a", dependsOn=["nope"])),
+        ["spec.jobTemplate.steps", "a step's dependsOn must name other steps"],
+    ),
+    (
+        "schedule-step-depends-on-itself",
+        schedule_of_steps(step("a"), step("b", dependsOn=["b"])),
+        ["spec.jobTemplate.steps", "a step's dependsOn must name other steps"],
+    ),
+    (
+        "schedule-steps-and-spec",
+        schedule_of_steps(step("a"), spec={"operation": "validate", "input": {"path": "a"}}),
+        ["spec.jobTemplate", "give exactly one of spec and steps"],
+    ),
+    (
+        "schedule-step-names-twice",
+        schedule_of_steps(step("a"), step("a")),
+        ["spec.jobTemplate.steps[1]", "Duplicate value"],
     ),
     ("dot-dot", mediajob("bad").path("../etc/passwd").obj(), ["spec.input.path", "no '..'"]),
     ("dot-dot-inside", mediajob("bad").path("a/../../b.mp4").obj(), ["spec.input.path", "no '..'"]),

@@ -89,12 +89,12 @@ def test_invalid_params(operation: str, raw: dict[str, object], message: str) ->
 
 def test_examples_cover_every_operation_and_validate() -> None:
     seen = set()
-    for path in EXAMPLES:
-        doc = yaml.safe_load(path.read_text())
+    docs = [doc for path in EXAMPLES for doc in yaml.safe_load_all(path.read_text())]
+    for doc in docs:
         if doc["kind"] != "MediaJob":
             continue
         job = MediaJob.model_validate(doc)
         parse_params(job.spec.operation, job.spec.params)
         seen.add(job.spec.operation)
     assert seen == set(Operation)
-    assert any(yaml.safe_load(p.read_text())["kind"] == "HitlSession" for p in EXAMPLES)
+    assert any(doc["kind"] == "HitlSession" for doc in docs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from mediajobs.api.crd import (
     structural,
 )
 from mediajobs.api.mediajob import MediaJobSpec, Resources
+from mediajobs.api.schedule_crd import schedule_crd
 from mediajobs.api.strings import NO_CONTROL, RELATIVE
 from mediajobs.catalog import contracts
 from mediajobs.cli import main
@@ -126,7 +128,8 @@ def test_object_fields_keep_their_description_when_inlined() -> None:
     assert "maxSeconds" in backoff["properties"]
     # A model without a field-level description lends its docstring, on one line.
     assert spec["inputs"]["items"]["description"] == (
-        "One input: a file on the media volume (path) or an http(s) URL (url); set exactly one."
+        "One input: a file on the media volume (path), an http(s) URL (url), or a file another "
+        "MediaJob of the namespace wrote (fromJob, with output); set exactly one of the three."
     )
     assert "\n" not in str(spec["container"]["description"])
 
@@ -209,3 +212,14 @@ def test_params_union_refuses_a_name_with_two_meanings() -> None:
 def test_params_union_has_no_defaults() -> None:
     union = params_union(contracts())
     assert [path for path, node in _walk(union) if "default" in node] == []
+
+
+@pytest.mark.parametrize(
+    "crd",
+    [*CRDS, schedule_crd(contracts())],
+    ids=lambda c: c["spec"]["names"]["kind"],
+)
+def test_a_crd_fits_kubectl_applys_annotation(crd: dict[str, Any]) -> None:
+    """Client-side `kubectl apply` (the kustomize base) stores the object as JSON in an
+    annotation of at most 256 KiB; keep a quarter of it spare."""
+    assert len(json.dumps(crd, separators=(",", ":"))) < 196_608

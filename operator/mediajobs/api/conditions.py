@@ -17,6 +17,7 @@ class ConditionType(StrEnum):
     COMPLETE = "Complete"
     FAILED = "Failed"
     WAITING_FOR_HUMAN = "WaitingForHuman"
+    DEPENDENCIES_MET = "DependenciesMet"
 
 
 def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:

@@ -206,14 +206,16 @@ def params_union(contracts: Sequence[OperationContract]) -> Schema:
     }
 
 
-def _params_rules(contracts: Sequence[OperationContract], union: Iterable[str]) -> list[Schema]:
+def _params_rules(
+    contracts: Sequence[OperationContract], union: Iterable[str], foreign_rules: bool
+) -> list[Schema]:
     every = sorted(union)
     rules: list[Schema] = []
     for c in contracts:
         schema = structural(c.params)
         own = list(schema.get("properties", {}))
         foreign = [n for n in every if n not in own]
-        if foreign:
+        if foreign and foreign_rules:
             present = " || ".join(f"has(self.params.{n})" for n in foreign)
             named = " + ".join(f"(has(self.params.{n}) ? ' {n}' : '')" for n in foreign)
             takes = ", ".join(own) if own else "none"
@@ -317,7 +319,11 @@ def _crd(
     status: Schema,
     columns: list[Schema],
     selectable: list[str],
+    rules: Sequence[Schema] = (),
 ) -> Schema:
+    root: Schema = {"type": "object", "description": description}
+    if rules:
+        root[_RULES] = list(rules)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -343,8 +349,7 @@ def _crd(
                     "selectableFields": [{"jsonPath": p} for p in selectable],
                     "schema": {
                         "openAPIV3Schema": {
-                            "type": "object",
-                            "description": description,
+                            **root,
                             "required": ["spec"],
                             "properties": {
                                 **_OBJECT_FIELDS,
@@ -366,14 +371,19 @@ def _col(name: str, json_path: str, kind: str = "string", priority: int = 0) -> 
     return column
 
 
-def mediajob_spec(contracts: Sequence[OperationContract]) -> Schema:
-    """A MediaJob's spec schema, with the catalog's params and rules."""
+def mediajob_spec(
+    contracts: Sequence[OperationContract], *, foreign_params_rules: bool = True
+) -> Schema:
+    """A MediaJob's spec schema, with the catalog's params and rules. Without
+    FOREIGN_PARAMS_RULES, a param of another operation is left to the operator to
+    refuse: those rules are most of the schema's size (a MediaJobSchedule holds up to
+    six specs, and kubectl apply keeps a CRD's copy in a 256 KiB annotation)."""
     spec = structural(MediaJobSpec)
     union = params_union(contracts)
     spec["properties"]["params"] = union
     spec.setdefault(_RULES, []).extend(
         [
-            *_params_rules(contracts, union["properties"]),
+            *_params_rules(contracts, union["properties"], foreign_params_rules),
             *_input_rules(contracts),
             *_scope_rules(contracts),
         ]
@@ -406,6 +416,14 @@ def mediajob_crd(contracts: Sequence[OperationContract]) -> Schema:
         status=structural(MediaJobStatus),
         columns=columns,
         selectable=selectable,
+        rules=[
+            {
+                # Only the root sees metadata.name: the one cycle CEL can see.
+                "rule": "!has(self.spec.dependsOn) || !(self.metadata.name in self.spec.dependsOn)",
+                "message": "a MediaJob cannot depend on itself (spec.dependsOn names it)",
+                "fieldPath": ".spec.dependsOn",
+            }
+        ],
     )
 
 

@@ -37,7 +37,8 @@ PLATFORM_MAX = 32
 
 
 class InputRef(ApiModel):
-    """One input: a file on the media volume (path) or an http(s) URL (url); set exactly one."""
+    """One input: a file on the media volume (path), an http(s) URL (url), or a file another
+    MediaJob of the namespace wrote (fromJob, with output); set exactly one of the three."""
 
     path: MediaPath | None = Field(
         default=None,
@@ -51,9 +52,30 @@ class InputRef(ApiModel):
         "(percent-encode them); at most 4096 characters.",
     )
 
+    from_job: ObjectName | None = Field(
+        default=None,
+        description="The MediaJob (same namespace, listed in spec.dependsOn) whose output this "
+        "is: resolved to the file it wrote (its status.result.outputs) once it has succeeded.",
+    )
+    output: int | None = Field(
+        default=None,
+        ge=0,
+        le=1023,
+        description="Which of fromJob's outputs, counting from 0 (default 0); only with fromJob.",
+    )
+
     model_config = ApiModel.model_config | {
         "json_schema_extra": cel(
-            rule("has(self.path) != has(self.url)", "exactly one of path or url must be set"),
+            rule(
+                "(has(self.path) ? 1 : 0) + (has(self.url) ? 1 : 0) + (has(self.fromJob) ? 1 : 0)"
+                " == 1",
+                "exactly one of path, url or fromJob must be set",
+            ),
+            rule(
+                "!has(self.output) || has(self.fromJob)",
+                "output picks one of fromJob's outputs: set it only with fromJob",
+                ".output",
+            ),
         )
     }
 
@@ -191,6 +213,21 @@ class EnvVar(ApiModel):
     }
 
 
+class DependencyFailurePolicy(StrEnum):
+    FAIL = "Fail"
+    RUN = "Run"
+    SKIP = "Skip"
+
+
+# CEL: every fromJob of the spec's inputs is one of its dependsOn.
+_FROM_JOB_LISTED = (
+    "(!has(self.input) || !has(self.input.fromJob) || "
+    "(has(self.dependsOn) && self.input.fromJob in self.dependsOn)) && "
+    "(!has(self.inputs) || self.inputs.all(i, !has(i.fromJob) || "
+    "(has(self.dependsOn) && i.fromJob in self.dependsOn)))"
+)
+
+
 class ContainerSpec(ApiModel):
     """The user's own container, for operation custom. The media volume is mounted at /media
     and the task is in $MEDIAJOB_TASK (JSON)."""
@@ -312,6 +349,25 @@ class MediaJobSpec(ApiModel):
     container: ContainerSpec | None = Field(
         default=None, description="The container to run; only, and required, with operation custom."
     )
+    depends_on: list[ObjectName] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="MediaJobs of the same namespace (at most 32) that must succeed before this "
+        "one is queued: until then it waits in Pending (WaitingForDependency), holding no slot. "
+        "A name that no MediaJob has, or a cycle, fails it (InvalidSpec); immutable.",
+        json_schema_extra={
+            **immutable("dependsOn"),
+            "x-kubernetes-list-type": "set",
+        },
+    )
+    on_dependency_failure: DependencyFailurePolicy = Field(
+        default=DependencyFailurePolicy.FAIL,
+        description="When a dependency fails, is cancelled or skipped, or is deleted before it "
+        "succeeded: Fail (this job fails, reason DependencyFailed, naming it), Run (it runs "
+        "anyway; an input from that job cannot be had and fails it) or Skip (it ends as "
+        "Skipped). Default Fail.",
+    )
 
     model_config = ApiModel.model_config | {
         "json_schema_extra": cel(
@@ -324,6 +380,9 @@ class MediaJobSpec(ApiModel):
                 "self.operation != 'custom' || has(self.container)",
                 "operation custom requires container",
                 ".container",
+            ),
+            rule(
+                _FROM_JOB_LISTED, "every input's fromJob must be listed in dependsOn", ".dependsOn"
             ),
         )
     }
@@ -339,10 +398,11 @@ class Phase(StrEnum):
     WAITING_FOR_HUMAN = "WaitingForHuman"
     SUSPENDED = "Suspended"
     BACKING_OFF = "BackingOff"
+    SKIPPED = "Skipped"
 
     @property
     def finished(self) -> bool:
-        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
+        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED, Phase.SKIPPED)
 
 
 class OutputFile(ApiModel):
@@ -376,9 +436,10 @@ class MediaJobStatus(ApiModel):
 
     phase: Phase | None = Field(
         default=None,
-        description="Where the job is: Pending, Queued, Running, BackingOff (waiting to retry), "
+        description="Where the job is: Pending (waitingReason WaitingForDependency: its "
+        "dependsOn have not all succeeded), Queued, Running, BackingOff (waiting to retry), "
         "WaitingForHuman (a platform login is needed), Suspended, or finished: Succeeded, "
-        "Failed, Cancelled.",
+        "Failed, Cancelled, Skipped (a dependency failed and onDependencyFailure is Skip).",
     )
     category: Category | None = Field(default=None, description="The effective resource category.")
     progress: int | None = Field(default=None, ge=0, le=100, description="Percent done, 0-100.")
@@ -388,7 +449,8 @@ class MediaJobStatus(ApiModel):
     waiting_reason: str | None = Field(
         default=None,
         description="Why a Queued job is not running yet (a cap, a quota, VRAM...); while "
-        "Running, why its worker has not started (ImagePullBackOff, Unschedulable...).",
+        "Pending, WaitingForDependency; while Running, why its worker has not started "
+        "(ImagePullBackOff, Unschedulable...).",
     )
     attempts: int | None = Field(
         default=None,
@@ -420,6 +482,12 @@ class MediaJobStatus(ApiModel):
     started_at: datetime | None = Field(default=None, description="When the first attempt started.")
     completed_at: datetime | None = Field(default=None, description="When the job finished.")
     result: JobResult | None = Field(default=None, description="The outputs, once Succeeded.")
+    inputs: list[InputRef] | None = Field(
+        default=None,
+        max_length=64,
+        description="The inputs as its first attempt received them, each fromJob resolved to the "
+        "file that job wrote; set when its dependencies succeeded.",
+    )
     message: str | None = Field(
         default=None, max_length=4096, description="A one-line human-readable explanation."
     )
@@ -431,7 +499,7 @@ class MediaJobStatus(ApiModel):
     )
     conditions: list[Condition] | None = Field(
         default=None,
-        description="Admitted, Running, Complete, Failed and WaitingForHuman, "
+        description="Admitted, Running, Complete, Failed, WaitingForHuman and DependenciesMet, "
         "for kubectl wait --for=condition=...",
     )
 

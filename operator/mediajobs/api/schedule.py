@@ -67,13 +67,67 @@ class TemplateMetadata(ApiModel):
     annotations: dict[str, str] | None = Field(default=None, description="Annotations of each run.")
 
 
+STEP_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+# Each step holds a whole MediaJob spec: the API server's CEL cost estimate of its rules
+# grows with the number of steps, and 5 keeps every rule within its budget.
+STEPS_MAX = 5
+
+
+class PipelineStep(ApiModel):
+    """One MediaJob of each run of a pipeline."""
+
+    name: str = Field(
+        pattern=STEP_PATTERN,
+        max_length=32,
+        description="The step's name (1-32 lowercase letters, digits, '-'): its MediaJob is "
+        "named <run>-<name>, and the other steps' dependsOn and fromJob name it.",
+    )
+    metadata: TemplateMetadata | None = Field(
+        default=None, description="Labels and annotations of this step's MediaJob."
+    )
+    spec: MediaJobSpec = Field(
+        description="The step's MediaJob spec; its dependsOn and fromJob name other steps."
+    )
+
+
 class MediaJobTemplate(ApiModel):
-    """The MediaJob each run creates."""
+    """What each run creates: one MediaJob (spec), or a small pipeline of them (steps)."""
 
     metadata: TemplateMetadata | None = Field(
-        default=None, description="Labels and annotations of each run."
+        default=None, description="Labels and annotations of each run's MediaJobs."
     )
-    spec: MediaJobSpec = Field(description="The spec of each run, as a MediaJob's.")
+    spec: MediaJobSpec | None = Field(
+        default=None,
+        description="The spec of each run, as a MediaJob's. Exactly one of spec and steps.",
+    )
+    steps: list[PipelineStep] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=STEPS_MAX,
+        description="A pipeline: the MediaJobs each run creates together (at most 5), their "
+        "order set by their dependsOn. Exactly one of spec and steps.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": cel(
+            rule("has(self.spec) != has(self.steps)", "give exactly one of spec and steps"),
+            rule(
+                "!has(self.steps) || self.steps.all(s, !has(s.spec.dependsOn) || "
+                "s.spec.dependsOn.all(d, d != s.name && self.steps.exists(t, t.name == d)))",
+                "a step's dependsOn must name other steps of the pipeline",
+                ".steps",
+            ),
+        )
+    }
+
+    def members(self) -> list[PipelineStep]:
+        """The MediaJobs of one run: the steps, or the spec as a step with no name."""
+        if self.steps:
+            return list(self.steps)
+        if self.spec is None:
+            raise ValueError("a template has spec or steps (the CRD requires one)")
+        return [PipelineStep.model_construct(name="", metadata=None, spec=self.spec)]
 
 
 class MediaJobScheduleSpec(ApiModel):

@@ -1,9 +1,13 @@
 """The MediaJobSchedule CRD: api/crd.py's generator applied to api/schedule.py.
 
-The run template's spec is a MediaJob's spec with the catalog's params and CEL
-rules, so a template that no MediaJob could have is refused at apply time, less
-the rules that compare with ``oldSelf``: a MediaJob's operation and inputs are
-immutable, a schedule's template is not (a change applies to the next run).
+The run template's spec (and each pipeline step's) is a MediaJob's spec with the
+catalog's params and CEL rules, so a template that no MediaJob could have is
+refused at apply time, less the rules that compare with ``oldSelf``: a MediaJob's
+operation and inputs are immutable, a schedule's template is not (a change applies
+to the next run). A step's spec also goes without the rules that refuse another
+operation's params, most of a spec's size: the operator refuses those (the
+schedule's Ready condition says InvalidSpec), and the CRD stays small enough for
+``kubectl apply``'s last-applied annotation (256 KiB).
 """
 
 from __future__ import annotations
@@ -39,7 +43,11 @@ def _mutable(node: object) -> object:
 def schedule_crd(contracts: Sequence[OperationContract]) -> Schema:
     spec = structural(MediaJobScheduleSpec)
     template = spec["properties"]["jobTemplate"]
-    template["properties"]["spec"] = _mutable(mediajob_spec(contracts))
+    job_spec = _mutable(mediajob_spec(contracts))
+    template["properties"]["spec"] = job_spec
+    step = template["properties"]["steps"]["items"]
+    # A step's params of another operation are the operator's to refuse (InvalidSpec).
+    step["properties"]["spec"] = _mutable(mediajob_spec(contracts, foreign_params_rules=False))
     columns = [
         _col("Schedule", ".status.schedule"),
         _col("Suspend", ".spec.suspend", "boolean"),

@@ -20,6 +20,7 @@ from mediajobs.jobs.naming import CookiesRef
 from mediajobs.jobs.outcome import Outcome, outcome
 from mediajobs.kube.port import Api, Selection, jobs_path, mediajobs_path, pods_path
 from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.dependencies import runnable_spec
 from mediajobs.lifecycle.records import JobView, Record
 
 POOL_LABEL = "mediajobs.dev/gpu-pool"
@@ -119,7 +120,7 @@ class Actions:
             name=record.key.name,
             namespace=record.key.namespace,
             uid=record.uid,
-            spec=record.spec,
+            spec=runnable_spec(record),  # inputs from other jobs resolved
             attempt=attempt,
             run=run,
             placement=record.placement,

@@ -27,6 +27,7 @@ from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock, SystemClock
 from mediajobs.config import OperatorConfig
 from mediajobs.controller.actions import POOL_LABEL, Actions
+from mediajobs.controller.dependents import Dependents
 from mediajobs.controller.effects import Effects
 from mediajobs.controller.lanes import Lane
 from mediajobs.controller.ledger import Ledger
@@ -50,6 +51,7 @@ from mediajobs.kube.port import (
 )
 from mediajobs.kube.watch import Informer
 from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.dependencies import Gate
 from mediajobs.lifecycle.logins import CheckLogin, NeedLogin
 from mediajobs.lifecycle.plan import (
     Adopt,
@@ -118,6 +120,7 @@ class Reconciler:
             self.sessions.cookies,
         )
         self.logins = Logins(api, self.clock)
+        self.dependents = Dependents()  # pipelines: who to plan again when a job moves
         self.dirty: set[JobKey] = set()
         self.ready = asyncio.Event()
 
@@ -135,6 +138,7 @@ class Reconciler:
         if change.updated:
             self.queues.seen(change.key, self.clock.monotonic())
             self._kick(change.key)
+        self.dirty |= self.dependents.observe(change.key, self.view.records.get(change.key))
 
     def _forget(self, key: JobKey) -> None:
         self.queues.forget(key)
@@ -251,6 +255,7 @@ class Reconciler:
         if record is None:
             return
         cookies = self.sessions.cookies(record)
+        dependencies, cycle = self.dependents.of(record, self.view.records)
         step = plan(
             record,
             self.view.job_of(record),
@@ -261,6 +266,8 @@ class Reconciler:
             session=self.sessions.of(record),
             cookies=cookies,
             login=self.logins.of(key.namespace, cookies),
+            dependencies=dependencies,
+            cycle=cycle,
         )
         goes_on = step.then if isinstance(step, Noted) else step
         if not isinstance(goes_on, Queue):
@@ -318,6 +325,8 @@ class Reconciler:
                 spawn(key, self.logins.check(key.namespace, secret), Lane.ADMIT)
             case NeedLogin(message=message):
                 spawn(key, act.write(record, statuses.waiting_for_human(record, message, now)))
+            case Gate(step=gate):
+                spawn(key, act.write(record, statuses.dependency(record, gate, now)))
 
     def _hold(self, key: JobKey, record: Record, job: JobView) -> None:
         """RECORD, running as JOB (which names its GPU pool), holds a slot: the one it was

@@ -39,9 +39,10 @@ from mediajobs.kube.watch import Informer
 from mediajobs.lifecycle.records import explain, resource_version_of
 from mediajobs.lifecycle.schedule import Plan, plan
 from mediajobs.lifecycle.schedule_records import (
+    RUN_ANNOTATION,
     SCHEDULE_UID_LABEL,
     Schedule,
-    run_body,
+    run_bodies,
     run_from_body,
     schedule_from_body,
 )
@@ -170,9 +171,11 @@ class ScheduleController:
     async def _carry_out(self, schedule: Schedule, body: Mapping[str, Any], step: Plan) -> None:
         ns = schedule.namespace
         events = list(step.events)
-        for name in step.delete:
-            await self.api.delete(mediajobs_path(ns, name))
-            self.runs.get((ns, schedule.uid), {}).pop(name, None)
+        known = self.runs.get((ns, schedule.uid), {})
+        for run in step.delete:
+            for name in _members(known, run):
+                await self.api.delete(mediajobs_path(ns, name))
+                known.pop(name, None)
         if step.create is not None:
             made, taken = await self._create(schedule, step.create)
             if not made:  # another operator made it, and said so
@@ -187,19 +190,32 @@ class ScheduleController:
             await announce(self.api, log, body, event, self.clock.now())
 
     async def _create(self, schedule: Schedule, at: datetime) -> tuple[bool, Event | None]:
-        """Create the run due AT: whether this call made it, and a Warning Event when its
-        name is another object's."""
-        run = run_body(schedule, at)
-        name = run["metadata"]["name"]
-        created, new = await self.api.create(mediajobs_path(schedule.namespace), run)
-        found: Body | None = (
-            created if new else await self.api.get(mediajobs_path(schedule.namespace, name))
-        )
-        if found is None:
-            return new, None  # made and deleted meanwhile: the status counts it as started
-        owners = found["metadata"].get("ownerReferences") or []
-        if not any(o.get("uid") == schedule.uid for o in owners):
-            said = f"{name} exists and is not a run of this schedule"
-            return new, Event("Warning", "RunNameTaken", said)
-        self.runs.setdefault((schedule.namespace, schedule.uid), {})[name] = found
-        return new, None
+        """Create the MediaJobs of the run due AT: whether this call made any, and a
+        Warning Event when a name is another object's."""
+        made, taken = False, None
+        for run in run_bodies(schedule, at):
+            name = run["metadata"]["name"]
+            created, new = await self.api.create(mediajobs_path(schedule.namespace), run)
+            made = made or new
+            found: Body | None = (
+                created if new else await self.api.get(mediajobs_path(schedule.namespace, name))
+            )
+            if found is None:
+                continue  # made and deleted meanwhile: the status counts it as started
+            owners = found["metadata"].get("ownerReferences") or []
+            if not any(o.get("uid") == schedule.uid for o in owners):
+                said = f"{name} exists and is not a run of this schedule"
+                taken = Event("Warning", "RunNameTaken", said)
+                continue
+            self.runs.setdefault((schedule.namespace, schedule.uid), {})[name] = found
+        return made, taken
+
+
+def _members(known: Mapping[str, Mapping[str, Any]], run: str) -> list[str]:
+    """The MediaJobs of RUN among KNOWN (a run of one MediaJob: RUN itself)."""
+    named = [
+        name
+        for name, body in known.items()
+        if (body["metadata"].get("annotations") or {}).get(RUN_ANNOTATION) == run
+    ]
+    return sorted(named) or [run]

@@ -17,11 +17,14 @@ is a failed attempt retried with backoff while ``spec.retry.limit`` lasts: its
 slot goes to the jobs behind it meanwhile.
 
 A scrape or publish job is queued only once its platform login is known to be
-usable (lifecycle/logins.py: ``CheckLogin``, ``NeedLogin``).
+usable (lifecycle/logins.py: ``CheckLogin``, ``NeedLogin``), and a job with
+``spec.dependsOn`` once its dependencies have succeeded (lifecycle/dependencies.py:
+``Gate``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +33,7 @@ from mediajobs.api.mediajob import Phase
 from mediajobs.config import Retention
 from mediajobs.jobs.naming import CookiesRef, credentials_ref
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
+from mediajobs.lifecycle.dependencies import AwaitDependencies, Dependency, Gate, dependency_step
 from mediajobs.lifecycle.hitl import Session
 from mediajobs.lifecycle.logins import CheckLogin, Login, NeedLogin, login_step
 from mediajobs.lifecycle.records import JobView, Record
@@ -201,6 +205,7 @@ Plan = (
     | FailHuman
     | CheckLogin
     | NeedLogin
+    | Gate
     | Queue
 )
 
@@ -212,6 +217,7 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
         Phase.SUCCEEDED: retention.succeeded_seconds,
         Phase.FAILED: retention.failed_seconds,
         Phase.CANCELLED: retention.cancelled_seconds,
+        Phase.SKIPPED: retention.cancelled_seconds,
     }.get(record.phase or Phase.PENDING)
 
 
@@ -235,13 +241,18 @@ def plan(
     session: Session | None = None,
     cookies: CookiesRef | None = None,
     login: Login | None = None,
+    dependencies: Mapping[str, Dependency] | None = None,
+    cycle: Sequence[str] | None = None,
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest run), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
     SESSION the HitlSession its status names, if it exists; COOKIES the session Secret
     it needs (lifecycle/logins.py login_ref; None: none) and LOGIN the last verdict on
-    it, if there is one."""
+    it, if there is one; DEPENDENCIES what is known of each of its dependsOn, CYCLE a
+    cycle of dependsOn through it."""
     step = _plan(record, job, now, retention, pending, start_timeout, session)
+    if isinstance(step, Queue) and step.resume is None and step.attempt == 1:
+        step = _gate(record, dependencies or {}, cycle, now) or step
     if isinstance(step, Queue) and step.resume is None and record.phase != Phase.WAITING_FOR_HUMAN:
         # Its session's resolution was the check: queued at once (no new session opened).
         step = login_step(record, cookies, login, now) or step
@@ -251,6 +262,16 @@ def plan(
     if edited and isinstance(step, Noop | Sleep | Queue | Hold):
         return Noted(step)
     return step
+
+
+def _gate(
+    record: Record, deps: Mapping[str, Dependency], cycle: Sequence[str] | None, now: datetime
+) -> Plan | None:
+    """The dependency gate's step (None: none); a wait already shown writes nothing."""
+    step = dependency_step(record, deps, cycle, now)
+    if not isinstance(step, AwaitDependencies) or not step.shown_in(record):
+        return Gate(step) if step is not None else None
+    return Sleep(step.check_at) if step.check_at is not None else Noop()
 
 
 def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments

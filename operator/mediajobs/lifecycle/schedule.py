@@ -37,7 +37,8 @@ from mediajobs.api.schedule import (
 )
 from mediajobs.catalog import parse_params
 from mediajobs.lifecycle.cron import Times, cron_problem, zone_problem
-from mediajobs.lifecycle.schedule_records import Run, Schedule, run_name, stamp
+from mediajobs.lifecycle.dependencies import find_cycle
+from mediajobs.lifecycle.schedule_records import Run, Schedule, group_runs, run_name, stamp
 from mediajobs.lifecycle.statuses import Event
 
 READY = "Ready"
@@ -57,13 +58,21 @@ class Plan:
 
 
 def spec_problems(spec: MediaJobScheduleSpec) -> list[str]:
-    """What the schema could not refuse: cron values, the time zone, the params."""
+    """What the schema could not refuse: cron values, the time zone, the params, a cycle
+    among a pipeline's steps."""
     found = [zone_problem(spec.time_zone), *(cron_problem(c) for c in spec.crons)]
-    template = spec.job_template.spec
-    try:
-        parse_params(template.operation, template.params)
-    except ValidationError as err:
-        found.append(f"jobTemplate.spec.params: {one_line(str(err), 300)}")
+    steps = spec.job_template.members()
+    for step in steps:
+        where = f"jobTemplate.steps[{step.name}].spec" if step.name else "jobTemplate.spec"
+        try:
+            parse_params(step.spec.operation, step.spec.params)
+        except ValidationError as err:
+            found.append(f"{where}.params: {one_line(str(err), 300)}")
+    graph = {s.name: s.spec.depends_on or [] for s in steps}
+    cycles = (find_cycle(s.name, graph) for s in steps)
+    cycle = next((c for c in cycles if c is not None), None)
+    if cycle is not None:
+        found.append(f"jobTemplate.steps: dependsOn makes a cycle: {' -> '.join(cycle)}")
     return [p for p in found if p is not None]
 
 
@@ -263,9 +272,11 @@ def _invalid(schedule: Schedule, problems: list[str], now: datetime) -> Plan:
     return Plan(status, events=[Event("Warning", "InvalidSpec", one_line(message))])
 
 
-def plan(schedule: Schedule, runs: Sequence[Run], now: datetime) -> Plan:
-    """The next step for SCHEDULE, whose runs (its MediaJobs) are RUNS."""
+def plan(schedule: Schedule, members: Sequence[Run], now: datetime) -> Plan:
+    """The next step for SCHEDULE, whose MediaJobs are MEMBERS (one per run, or one
+    per step of each run); DELETE names runs, each to delete with its MediaJobs."""
     spec = schedule.spec
+    runs = group_runs(schedule.name, members)
     problems = spec_problems(spec)
     if problems:
         return _invalid(schedule, problems, now)

@@ -5,7 +5,8 @@ computed from the status it last wrote plus what happened, with the clock
 passed in. A transition's status is the API's own model (api/mediajob.py),
 built with only the fields it changes: a misspelt field is a mypy error (and a
 validation error when run), never a key the structural schema drops in silence.
-A field set to None is removed by the merge patch.
+A field set to None is removed by the merge patch. (A little over 400 lines: every
+MediaJob status transition, each built the same way, in one place.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from mediajobs.api.conditions import ConditionType, one_line, set_condition
 from mediajobs.api.mediajob import MediaJobStatus, Phase
 from mediajobs.jobs.naming import hitl_session_name
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
+from mediajobs.lifecycle.dependencies import (
+    WAITING_REASON,
+    AwaitDependencies,
+    BadDependencies,
+    DependenciesMet,
+    DependencyFailed,
+    DependencyStep,
+)
 from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.backoff import MAX_RATE_LIMITED_WAITS, retry_delay
 from mediajobs.scheduling.decide import Wait
@@ -403,4 +412,58 @@ def preempted(record: Record, by: str, by_priority: int, now: datetime) -> Trans
         conditions=[(C.RUNNING, "False", "Preempted"), (C.ADMITTED, "False", "Preempted")],
         event=("Normal", "Preempted"),
         changes=MediaJobStatus(waiting_reason=f"Preempted by {by}", progress=0, message=None),
+    )
+
+
+def dependency(record: Record, step: DependencyStep, now: datetime) -> Transition:
+    """Where the dependency gate (lifecycle/dependencies.py) leaves RECORD: Pending
+    waiting for its dependencies, or with them met (its inputs resolved), Failed, or
+    Skipped."""
+    met = C.DEPENDENCIES_MET
+    match step:
+        case AwaitDependencies():
+            return _transition(
+                record,
+                Phase.PENDING,
+                now,
+                say=step.message,
+                conditions=[(met, "False", WAITING_REASON)],
+                event=None if record.phase == Phase.PENDING else ("Normal", WAITING_REASON),
+                changes=MediaJobStatus(waiting_reason=WAITING_REASON, message=step.message),
+            )
+        case DependenciesMet():
+            return _transition(
+                record,
+                Phase.PENDING,
+                now,
+                say=step.message,
+                conditions=[(met, "True", "DependenciesMet")],
+                event=("Normal", "DependenciesMet"),
+                changes=MediaJobStatus(inputs=step.inputs, waiting_reason=None, message=None),
+            )
+        case DependencyFailed() | BadDependencies():
+            reason = "DependencyFailed" if isinstance(step, DependencyFailed) else "InvalidSpec"
+            failed = _failed(record, reason, step.message, now)
+            conditions, _ = set_condition(
+                failed.status.conditions or [],
+                met,
+                "False",
+                reason,
+                step.message,
+                now=now,
+                generation=record.generation,
+            )
+            status = _merge(failed.status, MediaJobStatus(conditions=conditions))
+            return Transition(status, failed.event)
+    return _transition(
+        record,
+        Phase.SKIPPED,
+        now,
+        say=step.message,
+        conditions=[(met, "False", "DependencyFailed"), (C.RUNNING, "False", "Skipped")],
+        event=("Normal", "Skipped"),
+        changes=_merge(
+            _OFF_QUEUE,
+            MediaJobStatus(message=one_line(step.message), completed_at=_second(now)),
+        ),
     )

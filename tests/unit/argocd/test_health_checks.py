@@ -22,6 +22,12 @@ from mediajobs.api.hitl import HitlPhase, HitlSession, HitlSessionStatus, Resolu
 from mediajobs.api.mediajob import JobResult, MediaJob, OutputFile, Phase
 from mediajobs.jobs.outcome import Outcome, OutcomeKind
 from mediajobs.lifecycle import statuses
+from mediajobs.lifecycle.dependencies import (
+    AwaitDependencies,
+    DependenciesMet,
+    DependencyFailed,
+    SkipDependent,
+)
 from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.decide import Wait
 from tests.localcluster import REPO
@@ -44,6 +50,7 @@ MEDIAJOB_HEALTH = {
     Phase.CANCELLED: "Degraded",
     Phase.SUSPENDED: "Suspended",
     Phase.WAITING_FOR_HUMAN: "Suspended",
+    Phase.SKIPPED: "Healthy",  # onDependencyFailure Skip: the failed dependency is Degraded
 }
 HITL_HEALTH = {
     HitlPhase.PENDING: "Suspended",  # it waits for a person, not for the cluster
@@ -160,6 +167,14 @@ def walk() -> list[tuple[Record, str]]:
         "escapes the media",
     )
     step(fresh, statuses.cancelled(fresh, T0), "cancelled by spec.cancel")
+    piped = record({"dependsOn": ["validate"]})
+    waits = statuses.dependency(piped, AwaitDependencies(("validate",)), T0)
+    rec = step(piped, waits, "waiting for validate to succeed")
+    step(rec, statuses.dependency(rec, DependenciesMet("dependencies succeeded"), T0), "waiting")
+    skip = SkipDependent("skipped: dependency validate failed")
+    step(rec, statuses.dependency(rec, skip, T0), "skipped: dependency validate failed")
+    failed = DependencyFailed("dependency validate failed")
+    step(rec, statuses.dependency(rec, failed, T0), "dependency validate failed")
     return out
 
 
@@ -171,7 +186,7 @@ def test_statuses_the_operator_writes(interpreter: str) -> None:
         assert said.status == MEDIAJOB_HEALTH[rec.phase], (rec.phase, said)
         assert shows in said.message, (rec.phase, said)
         seen.add(rec.phase)
-    assert seen == set(MEDIAJOB_HEALTH) - {Phase.PENDING}  # Pending: no status written yet
+    assert seen == set(MEDIAJOB_HEALTH)
 
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS)

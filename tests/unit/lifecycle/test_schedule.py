@@ -17,12 +17,13 @@ from mediajobs.lifecycle import cron
 from mediajobs.lifecycle.cron import Times, cron_problem, zone_problem
 from mediajobs.lifecycle.schedule import Plan, plan, spec_problems
 from mediajobs.lifecycle.schedule_records import (
+    RUN_ANNOTATION,
     SCHEDULE_LABEL,
     SCHEDULE_UID_LABEL,
     SCHEDULED_AT,
     Run,
     Schedule,
-    run_body,
+    run_bodies,
     run_from_body,
     run_name,
 )
@@ -332,7 +333,7 @@ def test_run_body_is_named_labelled_and_owned() -> None:
     s = schedule(
         job_template={"metadata": {"labels": {"team": "a"}}, "spec": {"operation": "scan"}}
     )
-    body = run_body(s, T0 + MINUTE)
+    [body] = run_bodies(s, T0 + MINUTE)
     meta = body["metadata"]
     assert meta["name"] == "nightly-20261125-1201"
     assert meta["labels"] | {} == {
@@ -341,7 +342,10 @@ def test_run_body_is_named_labelled_and_owned() -> None:
         SCHEDULE_LABEL: "nightly",
         SCHEDULE_UID_LABEL: "uid-1",
     }
-    assert meta["annotations"] == {SCHEDULED_AT: "2026-11-25T12:01:00Z"}
+    assert meta["annotations"] == {
+        SCHEDULED_AT: "2026-11-25T12:01:00Z",
+        RUN_ANNOTATION: "nightly-20261125-1201",
+    }
     assert meta["ownerReferences"][0]["uid"] == "uid-1"
     assert body["spec"]["operation"] == "scan"
     back = run_from_body({**body, "status": {"phase": "Running"}})

@@ -25,6 +25,14 @@ elseif phase == "Cancelled" then
   -- Final and without output: whatever waited for it will not get it.
   hs.status = "Degraded"
   hs.message = "cancelled by spec.cancel"
+elseif phase == "Skipped" then
+  -- onDependencyFailure: Skip asked for this end: the dependency that failed is the
+  -- Degraded one; this job did what it was told.
+  hs.status = "Healthy"
+  hs.message = s.message or "skipped: a dependency failed"
+elseif phase == "Pending" and s.waitingReason == "WaitingForDependency" then
+  hs.status = "Progressing"
+  hs.message = s.message or "waiting for its dependencies to succeed"
 elseif phase == nil or phase == "Pending" then
   hs.status = "Progressing"
   hs.message = "waiting for the operator to queue it"
