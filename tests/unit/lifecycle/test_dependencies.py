@@ -181,7 +181,7 @@ def test_plan_gates_then_queues_once_met() -> None:
     passed = statuses.applied(shown, statuses.dependency(shown, met.step, NOW))
     assert passed.status.waiting_reason is None and passed.status.inputs == [InputRef(path="a.mp4")]
     # Past the gate, what becomes of the dependency no longer matters.
-    assert plan(passed, None, NOW, Retention(), dependencies={}) == Queue(1)
+    assert plan(passed, None, NOW, Retention(), dependencies={}) == Queue(1, 1)
     spec = runnable_spec(passed)
     assert (spec.input, spec.inputs) == (None, [InputRef(path="a.mp4")])
 
