@@ -467,4 +467,5 @@ class Reconciler:
             now=self.clock.now(),
             ready=self.ready.is_set(),
             api_writes=self.api.writes,
+            api_reads=self.api.reads,
         )
