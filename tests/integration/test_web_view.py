@@ -63,10 +63,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def shot(page: Page, name: str) -> Path:
+def shot(page: Page, name: str, *, full_page: bool = False) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
     return path
 
@@ -96,22 +96,33 @@ def test_the_page_follows_progress_positions_and_shows_messages_as_text(
     ns: Kubectl, start_operator: StartOperator, page: Page
 ) -> None:
     op = start_operator(limits={"cpu": {"maxRunning": 1}})
+    ns.apply(mediajob("bad-input").kwok(exit_code=1).retry(0).obj())  # a recent failure
+    failed = wait_phase(ns, "bad-input", "Failed")
     ns.apply(mediajob("busy").kwok(run_for="600s").obj())
     wait_phase(ns, "busy", "Running")
     for name, priority in (("ahead", 5), ("behind", 6)):
         ns.apply(mediajob(name).priority(priority).obj())
         wait_phase(ns, name, "Queued")
+    # The rest of the page (the README's screenshot): VRAM held, a login.
+    ns.apply(mediajob("encode-4k", "reencode_streaming").kwok(run_for="600s").obj())
+    ns.apply(hitlsession("login-alice", creatorProfile="alice", platform="onlyfans"))
+    wait_phase(ns, "encode-4k", "Running")
 
     open_view(page, op)
     assert page.title() == "mediajobs"
     wait_for("behind at #2", lambda: cell(page, "behind", "td.num") == "2")
+    assert page.locator(".pool-use").inner_text() == "4000 / 16000 MiB used"
+    assert page.locator("#failures td.msg").all_inner_texts() == [failed["message"]]
     assert page.locator("#connection").inner_text() == "live"
 
+    patch_status(ns, "mj", "encode-4k", {"progress": 72})
     patch_status(ns, "mj", "busy", {"progress": 37})
     changed = time.monotonic()
     wait_for("the bar to move", lambda: progress_of(page, "busy") == 37, timeout=2.0)
     print(f"bar moved {time.monotonic() - changed:.2f} s after the status changed")
     assert cell(page, "busy", ".pct") == "37%"
+    wait_for("the other bar", lambda: progress_of(page, "encode-4k") == 72)
+    shot(page, "overview", full_page=True)  # docs/web-view.png is this one
 
     hostile = "<script>window.__pwned = 1</script><img src=x onerror=window.__pwned=2><b>x</b>"
     patch_status(ns, "mj", "busy", {"message": hostile})
@@ -131,12 +142,12 @@ def test_the_page_follows_progress_positions_and_shows_messages_as_text(
     assert "#cat=gpu_ai" in page.url  # a link keeps the filter
     page.select_option("#filter-cat", "")
     page.select_option("#filter-ns", ns.namespace)
-    assert page.locator("tbody tr:visible").count() == 3
+    assert page.locator("tbody tr:visible").count() == 5  # 4 in the queues, 1 failure
 
     ns.run("patch", "mj", "busy", "--type=merge", "-p", '{"spec": {"cancel": true}}')
     wait_for("behind to move up", lambda: cell(page, "behind", "td.num") == "1", WAIT_LONG)
-    wait_for("ahead to run", lambda: page.locator("tbody.running td.name").all_inner_texts()
-             == ["ahead"])  # fmt: skip
+    cpu = page.locator("section[data-category=cpu] tbody.running td.name")
+    wait_for("ahead to run", lambda: cpu.all_inner_texts() == ["ahead"])
     assert page.evaluate("window.__pwned") is None
 
 
@@ -156,6 +167,24 @@ def test_a_login_banner_shows_while_its_session_is_open(
     shot(page, "login-banner")
     patch_status(ns, "hitlsession", "login-alice", {"phase": "Resolved"})
     banner.wait_for(state="detached", timeout=WAIT_LONG * 1000)
+
+
+def test_the_page_reconnects_by_itself(
+    ns: Kubectl, start_operator: StartOperator, page: Page
+) -> None:
+    op = start_operator()
+    ns.apply(mediajob("first").kwok(run_for="600s").obj())
+    wait_phase(ns, "first", "Running")
+    open_view(page, op)
+    state = page.locator("#connection")
+    wait_for("the page to be live", lambda: state.inner_text() == "live")
+    op.stop()
+    wait_for("the page to see it", lambda: state.inner_text() == "reconnecting…")
+    ns.apply(mediajob("second").kwok(run_for="600s").obj())  # while nobody watches
+    op.start()  # the same port
+    running = page.locator("tbody.running td.name")
+    wait_for("the page to be back", lambda: state.inner_text() == "live", WAIT_LONG)
+    wait_for("the whole board again", lambda: running.all_inner_texts() == ["first", "second"])
 
 
 def test_there_is_no_write_endpoint_and_nothing_from_elsewhere(
