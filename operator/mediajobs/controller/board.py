@@ -55,6 +55,31 @@ def job_row(
     }
 
 
+class Rows:
+    """The rows built last time, reused while built from the same inputs: a record is
+    replaced (never edited) when its MediaJob changes, so a board of 2,000 jobs costs
+    a row per job that changed, and a diff compares the others by identity."""
+
+    def __init__(self) -> None:
+        self._held: dict[JobKey, tuple[Record, str, int | None, str | None, Row]] = {}
+        self._seen: set[JobKey] = set()
+
+    def row(self, record: Record, group: str, position: int | None, reason: str | None) -> Row:
+        self._seen.add(record.key)
+        held = self._held.get(record.key)
+        if held is not None and held[0] is record and held[1:4] == (group, position, reason):
+            return held[4]
+        row = job_row(record, group, position, reason)
+        self._held[record.key] = (record, group, position, reason, row)
+        return row
+
+    def forget_unseen(self) -> None:
+        """Drop what was not asked for since the last call (jobs gone from the queues)."""
+        for key in self._held.keys() - self._seen:
+            del self._held[key]
+        self._seen = set()
+
+
 def _failure(record: Record) -> Row:
     at = record.status.completed_at
     return {
@@ -103,17 +128,22 @@ def banners(sessions: Iterable[Session], scope: Collection[str]) -> list[Row]:
 
 
 def jobs(
-    snapshot: QueueSnapshot, records: Mapping[JobKey, Record], scope: Collection[str]
+    snapshot: QueueSnapshot,
+    records: Mapping[JobKey, Record],
+    scope: Collection[str],
+    made: Rows | None = None,
 ) -> dict[str, Row]:
-    """The rows of every job in the queues (running, waiting, delayed) in SCOPE."""
+    """The rows of every job in the queues (running, waiting, delayed) in SCOPE (those of
+    MADE reused where their inputs are the same)."""
     rows: dict[str, Row] = {}
+    build = made.row if made is not None else job_row
 
     def add(
         key: JobKey, group: str, position: int | None = None, reason: str | None = None
     ) -> None:
         record = records.get(key)
         if record is not None and in_scope(key.namespace, scope):
-            row = job_row(record, group, position, reason)
+            row = build(record, group, position, reason)
             rows[row["id"]] = row
 
     for queue in snapshot.categories.values():
@@ -124,6 +154,8 @@ def jobs(
     for key, record in records.items():
         if record.phase in _DELAYED and record.placement is not None:
             add(key, "delayed", reason=record.status.waiting_reason)
+    if made is not None:
+        made.forget_unseen()
     return rows
 
 
@@ -132,8 +164,10 @@ def board(
     records: Mapping[JobKey, Record],
     sessions: Iterable[Session],
     scope: Collection[str] = (),
+    made: Rows | None = None,
 ) -> Board:
-    """The whole board as of SNAPSHOT (the records and sessions the operator holds)."""
+    """The whole board as of SNAPSHOT (the records and sessions the operator holds);
+    MADE: the rows of the last board, to reuse."""
     return {
         "ready": snapshot.ready,
         "categories": [
@@ -142,10 +176,14 @@ def board(
         "pools": [
             {"name": p.name, "totalMiB": p.total_mib, "usedMiB": p.used_mib} for p in snapshot.pools
         ],
-        "jobs": jobs(snapshot, records, scope),
+        "jobs": jobs(snapshot, records, scope, made),
         "failures": failures(records.values(), scope),
         "banners": banners(sessions, scope),
     }
+
+
+def _moved(before: Row | None, row: Row) -> bool:
+    return before is not row and before != row  # the same object: a row Rows reused
 
 
 def diff(old: Board, new: Board) -> dict[str, Any] | None:
@@ -153,7 +191,7 @@ def diff(old: Board, new: Board) -> dict[str, Any] | None:
     changed (``upsert``), the ids gone (``remove``), and each other part that changed."""
     out: dict[str, Any] = {k: new[k] for k in _PARTS if old[k] != new[k]}
     before, after = old["jobs"], new["jobs"]
-    upsert = [row for key, row in after.items() if before.get(key) != row]
+    upsert = [row for key, row in after.items() if _moved(before.get(key), row)]
     remove = [key for key in before if key not in after]
     if upsert:
         out["upsert"] = upsert

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import orjson
 
@@ -70,10 +70,20 @@ class Viewer:
 
 
 class Feed:
-    def __init__(self, source: Callable[[], Board], clock: Clock, interval: float) -> None:
-        self.source, self.clock, self.interval = source, clock, interval
+    """SOURCE builds the board; REVISION says whether it may have changed since (the
+    same value: it has not, and the board is not built again)."""
+
+    def __init__(
+        self,
+        source: Callable[[], Board],
+        clock: Clock,
+        interval: float,
+        revision: Callable[[], Hashable] = object,  # by default, always changed
+    ) -> None:
+        self.source, self.clock, self.interval, self.revision = source, clock, interval, revision
         self.viewers: set[Viewer] = set()
         self.board: Board | None = None
+        self._built: Hashable = None  # the revision the board was built at
         self._whole: bytes | None = None  # the board's frame, encoded once when asked for
 
     def join(self) -> Viewer:
@@ -94,19 +104,22 @@ class Feed:
         return self._whole
 
     def tick(self) -> None:
-        """Build the board again; push what moved to every page."""
+        """Build the board again, if it may have changed; push what moved to every page."""
+        revision = self.revision()
+        if self.board is None or revision == self._built:
+            return  # nobody has joined yet, or nothing can have changed
+        self._built = revision
         new = self.source()
-        change = diff(self.board, new) if self.board is not None else None
-        if self.board is not None and change is None:
+        change = diff(self.board, new)
+        if change is None:
             return  # the same board: keep its encoded frame
         self.board, self._whole = new, None
-        if change is None:
-            return
         data = frame("diff", orjson.dumps(change).decode())
         for viewer in self.viewers:
             viewer.offer(data)
 
     def _rebuild(self) -> None:
+        self._built = self.revision()
         self.board, self._whole = self.source(), None
 
     async def run(self) -> None:

@@ -118,6 +118,7 @@ class Reconciler:
         self.sessions = Sessions(api, self._session_changed)
         self.logins = Logins(api, self.clock)
         self.dirty: set[JobKey] = set()
+        self.passes = 0  # what the operator holds changes in a pass, or just before one
         self.ready = asyncio.Event()
 
     # ---- the view, fed by watch events ----------------------------------------------
@@ -230,6 +231,7 @@ class Reconciler:
         """One pass: due timers, every dirty MediaJob, admission if its inputs moved,
         then the coalesced reports."""
         self.effects.wake.clear()  # what changes from here on wakes the next pass
+        self.passes += 1
         if not self.leading():
             return  # past the renew deadline: no decision, no write (the operator stops)
         now = self.clock.now()

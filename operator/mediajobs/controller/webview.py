@@ -16,7 +16,7 @@ from importlib.resources import files
 
 from aiohttp import web
 
-from mediajobs.controller.board import board
+from mediajobs.controller.board import Rows, board
 from mediajobs.controller.feed import Feed
 from mediajobs.controller.reconciler import Reconciler
 from mediajobs.controller.sse import retry
@@ -42,12 +42,13 @@ def feed_of(rec: Reconciler) -> Feed:
     """The feed of REC's view, queue snapshot and HitlSessions, within the config's scope."""
     settings = rec.config.web_view
     scope = frozenset(settings.namespaces)
+    made = Rows()
 
     def source() -> dict[str, object]:
         sessions = rec.sessions.known.values()
-        return board(rec.snapshot(), rec.view.records, sessions, scope)
+        return board(rec.snapshot(), rec.view.records, sessions, scope, made)
 
-    return Feed(source, rec.clock, settings.interval_seconds)
+    return Feed(source, rec.clock, settings.interval_seconds, lambda: rec.passes)
 
 
 def _asset(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:

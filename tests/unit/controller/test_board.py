@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mediajobs.api.common import Category
-from mediajobs.controller.board import RECENT_FAILURES, banners, board, diff, failures
+from mediajobs.controller.board import RECENT_FAILURES, Rows, banners, board, diff, failures
 from mediajobs.controller.snapshot import CategoryQueue, PoolUsage, QueueSnapshot, Waiting
 from mediajobs.lifecycle.hitl import Session, session_from_body
 from mediajobs.lifecycle.records import Record, record_from_body
@@ -161,3 +161,26 @@ def test_a_diff_carries_only_what_moved() -> None:
     ]
     assert change["remove"] == ["team-a/ahead"]
     assert change["pools"] == [{"name": "default", "totalMiB": 16000, "usedMiB": 500}]
+
+
+def test_rows_are_reused_while_their_inputs_are_the_same() -> None:
+    run = record(mediajob("run"), phase="Running", progress=10)
+    ahead = record(mediajob("ahead"), phase="Queued")
+    records = {r.key: r for r in (run, ahead)}
+    made = Rows()
+    snap = snapshot((run.key,), (Waiting(ahead.key, 1, "full"),))
+    first = board(snap, records, [], made=made)["jobs"]
+    again = board(snap, records, [], made=made)["jobs"]
+    assert all(again[k] is first[k] for k in first)  # compared by identity in a diff
+
+    records[run.key] = record(mediajob("run"), version=2, phase="Running", progress=20)
+    moved = board(snapshot((run.key,), (Waiting(ahead.key, 2, "full"),)), records, [], made=made)
+    assert moved["jobs"]["team-a/run"]["progress"] == 20
+    assert moved["jobs"]["team-a/ahead"]["pos"] == 2
+    assert moved["jobs"] == board(snapshot((run.key,), (Waiting(ahead.key, 2, "full"),)),
+                                  records, [])["jobs"]  # fmt: skip
+
+    shown = moved["jobs"]["team-a/ahead"]
+    board(snapshot((run.key,)), records, [], made=made)  # ahead left the queue: forgotten
+    back = board(snapshot((run.key,), (Waiting(ahead.key, 2, "full"),)), records, [], made=made)
+    assert back["jobs"]["team-a/ahead"] == shown and back["jobs"]["team-a/ahead"] is not shown

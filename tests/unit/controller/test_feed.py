@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import orjson
@@ -9,7 +10,10 @@ import pytest
 
 from mediajobs.controller.feed import KEEPALIVE, QUEUE_FRAMES, Feed, Viewer
 from mediajobs.controller.sse import comment, frame, retry
+from mediajobs.controller.webview import feed_of
+from tests.builders import mediajob
 from tests.fakes.clock import FakeClock
+from tests.unit.controller.world import world
 
 
 def parse(stream: bytes) -> list[tuple[str, Any]]:
@@ -96,3 +100,33 @@ async def test_an_idle_page_gets_a_keepalive() -> None:
     viewer.offer(b"x")
     viewer.offer(b"y")
     assert await viewer.next(lambda: b"", idle=0.01) == b"xy"
+
+
+def test_the_board_is_built_again_only_when_it_may_have_changed() -> None:
+    source, revision = Source(), [0]
+    feed = Feed(source, FakeClock(), 0.5, lambda: revision[0])
+    page = feed.join()
+    source.progress(30)
+    feed.tick()
+    assert (source.builds, page.frames) == (1, deque())  # the same revision: not built
+    revision[0] += 1
+    feed.tick()
+    assert source.builds == 2
+    assert parse(page.take(feed.whole)) == [("diff", {"upsert": [{"id": "ns/a", "progress": 30}]})]
+
+
+async def test_the_feed_follows_what_the_operator_holds() -> None:
+    async with world(limits={"cpu": {"maxRunning": 1}}) as w:
+        await w.submit(mediajob("run"), mediajob("next"))
+        feed = feed_of(w.rec)
+        page = feed.join()
+        [(_, board)] = parse(feed.whole())
+        shown = {k: (r["group"], r["pos"]) for k, r in board["jobs"].items()}
+        assert shown == {"ns/run": ("running", None), "ns/next": ("waiting", 1)}
+        feed.tick()
+        assert not page.frames  # nothing happened since
+        await w.end_job("run")
+        feed.tick()
+        [(_, change)] = parse(page.take(feed.whole))
+        assert [(r["name"], r["group"]) for r in change["upsert"]] == [("next", "running")]
+        assert change["remove"] == ["ns/run"]
