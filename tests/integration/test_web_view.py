@@ -326,7 +326,8 @@ def test_fifty_viewers_cost_no_api_requests_and_little_cpu(
     watched = window()
     stop.set()
     print(
-        f"2,000 waiting, 10 s alone: {alone[0]:.0f} reads, {alone[1]:.0f} writes, CPU {alone[2]:.1%}; "
+        f"2,000 waiting, 10 s alone: {alone[0]:.0f} reads, {alone[1]:.0f} writes, "
+        f"CPU {alone[2]:.1%}; "
         f"with 50 pages: {watched[0]:.0f} reads, {watched[1]:.0f} writes, CPU {watched[2]:.1%}"
     )
     assert all(n > g for n, g in zip(received, given, strict=True))  # every page got diffs

@@ -241,7 +241,8 @@
 
   function refilter() {
     const hash = new URLSearchParams(Object.entries(want).filter(([, v]) => v));
-    history.replaceState(null, "", hash.size ? "#" + hash : location.pathname + location.search);
+    const text = hash.toString();
+    history.replaceState(null, "", text ? "#" + text : location.pathname + location.search);
     for (const r of rows.values()) r.tr.hidden = !visible(r.d);
     for (const [cat, s] of sections) s.el.hidden = Boolean(want.cat) && want.cat !== cat;
     for (const tr of $("failures").rows) tr.hidden = Boolean(want.ns) && want.ns !== tr.dataset.ns;
