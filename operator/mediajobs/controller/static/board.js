@@ -89,7 +89,7 @@
   function fill(r, d) {
     const c = r.cells;
     set(c.name, d.name); set(c.ns, d.ns); set(c.op, d.op); set(c.phase, d.phase);
-    r.tr.dataset.phase = d.phase;
+    if (r.tr.dataset.phase !== d.phase) r.tr.dataset.phase = d.phase;
     if (c.bar) {
       const p = d.progress || 0;
       if (c.bar.value !== p) c.bar.value = p;
@@ -101,7 +101,8 @@
       set(c.msg, d.reason || d.msg);
     }
     r.d = d;
-    r.tr.hidden = !visible(d);
+    const hidden = !visible(d);
+    if (r.tr.hidden !== hidden) r.tr.hidden = hidden; // an unchanged write still costs a style pass
   }
 
   function visible(d) {
