@@ -95,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     op = commands.add_parser("operator", help="run the operator (kopf)")
     op.add_argument("--config", type=Path, default=None, help="operator config YAML")
     op.add_argument(
-        "--http-host", default="127.0.0.1", help="address of /metrics, /stats, /healthz"
+        "--http-host",
+        default="127.0.0.1",
+        help="address of /metrics, /stats, /healthz and the web view (config webView)",
     )
     op.add_argument("--http-port", type=int, default=8080)
     op.add_argument(

@@ -139,6 +139,23 @@ class LeaderElection(ApiModel):
         return self
 
 
+class WebView(ApiModel):
+    """The read-only web view on the operator's HTTP server (/, /events): on by default,
+    where the server listens on 127.0.0.1; the chart turns it off unless asked."""
+
+    enabled: bool = True
+    namespaces: list[str] = Field(
+        default_factory=list,
+        description="Show only these namespaces (empty: every namespace the operator watches).",
+    )
+    interval_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="How often a change is pushed to the open pages, at most.",
+    )
+
+
 class OperatorConfig(ApiModel):
     limits: dict[Category, CategoryLimits] = Field(default_factory=_default_limits)
     gpu_pools: list[GpuPool] = Field(default_factory=lambda: [GpuPool()], min_length=1)
@@ -171,6 +188,7 @@ class OperatorConfig(ApiModel):
         "publishing): polite to the platform, whatever the category's slots allow.",
     )
     fair_share: FairShare = Field(default_factory=FairShare)
+    web_view: WebView = Field(default_factory=WebView)
 
     @field_validator("limits", mode="after")
     @classmethod

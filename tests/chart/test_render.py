@@ -433,3 +433,18 @@ def test_platforms_reach_the_operator_config_and_the_schema_checks_them(tmp_path
     with pytest.raises(subprocess.CalledProcessError) as refused:
         render(values)
     assert "baseUrl" in refused.value.stderr and "adapter" in refused.value.stderr
+
+
+def test_the_web_view_is_off_unless_asked(tmp_path: Path) -> None:
+    assert _config(render()).web_view.enabled is False
+    assert OperatorConfig().web_view.enabled is True  # outside the chart: on 127.0.0.1
+    values = tmp_path / "web-view.yaml"
+    values.write_text(
+        yaml.safe_dump({"config": {"webView": {"enabled": True, "namespaces": ["media"]}}})
+    )
+    shown = _config(render(values)).web_view
+    assert (shown.enabled, shown.namespaces) == (True, ["media"])
+    values.write_text(yaml.safe_dump({"config": {"webView": {"enabled": True, "port": 80}}}))
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        render(values)
+    assert "port" in refused.value.stderr

@@ -109,6 +109,7 @@ def stamp(t: datetime) -> str:
 class FakeApi:
     clock: FakeClock
     writes: int = 0
+    reads: int = 0
     objects: dict[tuple[str, str], dict[tuple[str | None, str], Body]] = field(default_factory=dict)
     events: list[Body] = field(default_factory=list)  # what post_event posted
     calls: list[tuple[str, str]] = field(default_factory=list)  # (verb, path), in order
@@ -289,7 +290,9 @@ class FakeApi:
         if self._user:
             return ref
         self.calls.append((verb, path))
-        if verb not in ("get", "list"):
+        if verb in ("get", "list"):
+            self.reads += 1
+        else:
             self.writes += 1
         if self.latency.get(verb):
             await self.clock.sleep(self.latency[verb])

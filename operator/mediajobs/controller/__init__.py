@@ -9,6 +9,8 @@
 - ``actions``: the API writes of each step, through the port (kube/port.py).
 - ``reports``: positions and progress, written coalesced.
 - ``snapshot``, ``metrics``, ``http``: the read-only picture of the queues, and who reads it.
+- ``board``, ``feed``, ``sse``, ``webview`` (and ``static/``): the read-only web view, its
+  model built from what the operator holds, pushed to open pages over Server-Sent Events.
 - ``progress``: the Redis stream of progress, into the reconciler.
 - ``election``: leader election among replicas on a Lease; only the holder writes.
 

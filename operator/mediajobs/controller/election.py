@@ -281,6 +281,10 @@ class LeaderOnly:
     def writes(self, value: int) -> None:
         self.api.writes = value
 
+    @property
+    def reads(self) -> int:
+        return self.api.reads
+
     def _check(self, verb: str, path: str) -> None:
         if not self.leading():
             raise NotLeading(0, f"not the leader: {verb} {path} not sent")

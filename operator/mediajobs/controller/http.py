@@ -1,4 +1,5 @@
-"""The operator's HTTP endpoints: /healthz, /readyz, /metrics, /stats.
+"""The operator's HTTP endpoints: /healthz, /readyz, /metrics, /stats, and the
+read-only web view (/ and /events, controller/webview.py) when the config enables it.
 
 /metrics and /stats read the reconciler's queue snapshot, never its maps. With
 leader election, a standby is ready (waiting is its job) and says who leads;
@@ -13,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from mediajobs.controller.election import Elector
 from mediajobs.controller.metrics import stats
 from mediajobs.controller.reconciler import Reconciler
+from mediajobs.controller.webview import add_routes, feed_of
 
 
 def app(rec: Reconciler, elector: Elector | None = None) -> web.Application:
@@ -49,6 +51,8 @@ def app(rec: Reconciler, elector: Elector | None = None) -> web.Application:
             web.get("/stats", stats_json),
         ]
     )
+    if rec.config.web_view.enabled:
+        add_routes(application, feed_of(rec))
     return application
 
 

@@ -110,9 +110,15 @@ class Metrics:
             "API writes the operator has issued since it started.",
             registry=r,
         )
+        self.api_reads = Gauge(
+            "mediajobs_api_reads",
+            "API reads (gets, list pages, watches) the operator has issued since it started.",
+            registry=r,
+        )
 
     def observe(self, snapshot: QueueSnapshot) -> None:
         self.api_writes.set(snapshot.api_writes)
+        self.api_reads.set(snapshot.api_reads)
         self.pending.set(snapshot.waiting)
         for category, queue in snapshot.categories.items():
             self.running.labels(resourceCategory=category.value).set(len(queue.running))

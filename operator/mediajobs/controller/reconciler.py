@@ -122,6 +122,7 @@ class Reconciler:
         self.logins = Logins(api, self.clock)
         self.dependents = Dependents()  # pipelines: who to plan again when a job moves
         self.dirty: set[JobKey] = set()
+        self.passes = 0  # what the operator holds changes in a pass, or just before one
         self.ready = asyncio.Event()
 
     # ---- the view, fed by watch events ----------------------------------------------
@@ -235,6 +236,7 @@ class Reconciler:
         """One pass: due timers, every dirty MediaJob, admission if its inputs moved,
         then the coalesced reports."""
         self.effects.wake.clear()  # what changes from here on wakes the next pass
+        self.passes += 1
         if not self.leading():
             return  # past the renew deadline: no decision, no write (the operator stops)
         now = self.clock.now()
@@ -480,4 +482,5 @@ class Reconciler:
             now=self.clock.now(),
             ready=self.ready.is_set(),
             api_writes=self.api.writes,
+            api_reads=self.api.reads,
         )

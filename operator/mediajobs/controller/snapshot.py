@@ -77,6 +77,7 @@ class QueueSnapshot:
     categories: dict[Category, CategoryQueue]
     pools: tuple[PoolUsage, ...]
     api_writes: int
+    api_reads: int
     # Per platform ("" for none): since when its longest-waiting MediaJob waits for a person.
     waiting_for_human: Mapping[str, datetime]
 
@@ -123,6 +124,7 @@ def take(
     now: datetime,
     ready: bool,
     api_writes: int,
+    api_reads: int,
 ) -> QueueSnapshot:
     """The snapshot of the reconciler's parts as they stand at NOW."""
     records, waits = view.records, queues.waits
@@ -162,4 +164,4 @@ def take(
     }
     used = ledger.vram_used(p.name for p in limits.pools)
     pools = tuple(PoolUsage(p.name, p.vram_mib, used.get(p.name, 0)) for p in limits.pools)
-    return QueueSnapshot(now, ready, categories, pools, api_writes, human)
+    return QueueSnapshot(now, ready, categories, pools, api_writes, api_reads, human)

@@ -87,6 +87,7 @@ class Kube:
         self._session: aiohttp.ClientSession | None = None
         self._tls: tuple[Tls, ssl.SSLContext] | None = None
         self.writes = 0  # API writes issued (the write budget is measured, not guessed)
+        self.reads = 0  # gets, list pages and watches issued
 
     async def __aenter__(self) -> Self:
         await self.login.current()  # a broken kubeconfig fails here, not on the first write
@@ -190,7 +191,9 @@ class Kube:
         accept: str = "application/json",
         forbidden_stops: bool = True,
     ) -> Body:
-        if method != "GET":
+        if method == "GET":
+            self.reads += 1
+        else:
             self.writes += 1
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(RETRIES):
@@ -288,6 +291,7 @@ class Kube:
         """A long GET (a watch): its body as it arrives; no total timeout, READ_TIMEOUT
         seconds of silence at most (a watch can die silently behind a proxy)."""
         timeout = aiohttp.ClientTimeout(total=None, sock_read=read_timeout)
+        self.reads += 1
         async with self._open("GET", path, params=params, accept=accept, timeout=timeout) as resp:
             yield resp.content
 

@@ -105,6 +105,11 @@ class Api(Protocol):
 
     writes: int  # API writes issued (the write budget is measured, not guessed)
 
+    @property
+    def reads(self) -> int:
+        """Gets, list pages and watches issued (a viewer of the web view adds none)."""
+        ...
+
     async def create(self, path: str, body: Body) -> tuple[Body | None, bool]:
         """(the created object, True), or (None, False) when it already exists (a 409)."""
         ...
