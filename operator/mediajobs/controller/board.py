@@ -16,6 +16,7 @@ from typing import Any
 
 from mediajobs.api.mediajob import Phase
 from mediajobs.controller.snapshot import QueueSnapshot
+from mediajobs.lifecycle import dependencies
 from mediajobs.lifecycle.hitl import Session
 from mediajobs.lifecycle.records import Record
 from mediajobs.scheduling.model import JobKey
@@ -152,7 +153,8 @@ def jobs(
         for wait in queue.waiting:
             add(wait.key, "waiting", wait.position, wait.reason)
     for key, record in records.items():
-        if record.phase in _DELAYED and record.placement is not None:
+        waits_for_dependency = record.status.waiting_reason == dependencies.WAITING_REASON
+        if (record.phase in _DELAYED or waits_for_dependency) and record.placement is not None:
             add(key, "delayed", reason=record.status.waiting_reason)
     if made is not None:
         made.forget_unseen()

@@ -66,6 +66,7 @@ def test_rows_say_where_each_job_stands() -> None:
                 waitingReason="attempt 1 failed",
             ),
             record(mediajob("done"), phase="Succeeded"),
+            record(mediajob("after"), phase="Pending", waitingReason="WaitingForDependency"),
         )
     }
     snap = snapshot(
@@ -73,7 +74,7 @@ def test_rows_say_where_each_job_stands() -> None:
         (Waiting(key("next"), 1, "cpu: 5/5 running"), Waiting(key("new"), None, None)),
     )
     jobs = board(snap, records, [])["jobs"]
-    assert set(jobs) == {"team-a/run", "team-a/next", "team-a/new", "team-a/later"}
+    assert set(jobs) == {"team-a/run", "team-a/next", "team-a/new", "team-a/later", "team-a/after"}
     assert jobs["team-a/run"] == {
         "id": "team-a/run", "ns": "team-a", "name": "run", "op": "validate", "cat": "cpu",
         "group": "running", "phase": "Running", "progress": 40, "pos": None, "reason": None,
@@ -84,6 +85,8 @@ def test_rows_say_where_each_job_stands() -> None:
     assert (jobs["team-a/new"]["phase"], jobs["team-a/new"]["pos"]) == ("Pending", None)
     later = jobs["team-a/later"]
     assert (later["group"], later["reason"]) == ("delayed", "attempt 1 failed")
+    after = jobs["team-a/after"]  # a pipeline's step waiting for an earlier one
+    assert (after["group"], after["reason"]) == ("delayed", "WaitingForDependency")
 
 
 def test_the_scope_hides_other_namespaces_everywhere() -> None:
