@@ -87,7 +87,7 @@ class Suspend:
 
 @dataclass(frozen=True)
 class Finish:
-    """The Job of the current attempt ended: record the outcome."""
+    """The Job of the current attempt ended, or its worker exited 0: record the outcome."""
 
     job: JobView
 
@@ -103,8 +103,8 @@ class Noted:
 
 @dataclass(frozen=True)
 class Hold:
-    """Admitted and running: holds its slot. CHECK_AT: its worker has not started;
-    plan it again then (its start timeout)."""
+    """Admitted and running, or Succeeded while its Job settles: holds its slot. CHECK_AT:
+    its worker has not started; plan it again then (its start timeout)."""
 
     job: JobView
     check_at: datetime | None = None
@@ -211,6 +211,24 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
     }.get(record.phase or Phase.PENDING)
 
 
+def holds_slot(step: Plan) -> bool:
+    """Whether the MediaJob keeps its slot through STEP. A Finish keeps it while the Job
+    has not settled (its worker exited 0, and the pod still holds its node's resources
+    and its quota until the kubelet stops it): the next job is admitted only then."""
+    goes_on = step.then if isinstance(step, Noted) else step
+    if isinstance(goes_on, Finish):
+        return not goes_on.job.finished
+    return isinstance(goes_on, Hold | NotStarting | Recreate | Adopt)
+
+
+def _settling(record: Record, job: JobView | None) -> JobView | None:
+    """The current attempt's Job while it settles after the MediaJob Succeeded on its
+    worker's exit (Finish before the Job's Complete)."""
+    if job is None or job.finished or record.phase != Phase.SUCCEEDED:
+        return None
+    return job if job.attempt == (record.status.attempts or 0) else None
+
+
 def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
     ttl = ttl_seconds(record, retention)
     done = record.status.completed_at
@@ -230,12 +248,16 @@ def plan(
     start_timeout: timedelta = timedelta(minutes=10),
     session: Session | None = None,
     login: Login | None = None,
+    worker_succeeded: bool = False,
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest attempt), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
+    WORKER_SUCCEEDED whether that Job's worker exited 0 (its pod says so before the Job);
     SESSION the HitlSession its status names, if it exists; LOGIN the last verdict on
     the session Secret it needs, if it needs one and there is one."""
-    step = _plan(record, job, now, retention, pending, start_timeout, session)
+    step = _plan(
+        record, job, now, retention, pending, start_timeout, session, done=worker_succeeded
+    )
     if isinstance(step, Queue) and step.resume is None and record.phase != Phase.WAITING_FOR_HUMAN:
         # Its session's resolution was the check: queued at once (no new session opened).
         step = login_step(record, login, now) or step
@@ -255,24 +277,28 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
     pending: NotRunning | None,
     start_timeout: timedelta,
     session: Session | None,
+    *,
+    done: bool = False,
 ) -> Plan:
+    """DONE: JOB's worker exited 0, which ends the attempt as a Job condition would."""
     phase = record.phase
     if phase is not None and phase.finished:
-        return _finished_plan(record, retention, now)
+        settling = _settling(record, job)
+        return Hold(settling) if settling is not None else _finished_plan(record, retention, now)
     if record.spec.cancel:
         return Cancel(job if job is not None and not job.finished else None)
     if record.invalid is not None:
         return FailInvalid(record.invalid)
     attempts = record.status.attempts or 0
     if job is not None and job.attempt > attempts:
-        return Finish(job) if job.finished else Adopt(job)
+        return Finish(job) if job.finished or done else Adopt(job)
     current = job if job is not None and job.attempt == attempts else None
     if record.spec.suspend:
         return _suspend_plan(record, current)
     if phase == Phase.RUNNING:
         if current is None:
             return Recreate(attempts)
-        if current.finished:
+        if current.finished or done:
             return Finish(current)
         if not current.suspended:
             return _running_plan(record, current, pending, now, start_timeout)

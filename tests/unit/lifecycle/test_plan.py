@@ -27,6 +27,7 @@ from mediajobs.lifecycle.plan import (
     Recreate,
     Sleep,
     Suspend,
+    holds_slot,
     plan,
 )
 from mediajobs.lifecycle.records import JobView, Record, job_from_body, record_from_body
@@ -288,3 +289,18 @@ def test_an_image_that_is_never_pulled_fails_at_once() -> None:
 def test_a_job_left_to_an_attempt_given_up_is_not_adopted() -> None:
     rec = record(phase="BackingOff", attempts=1, retryAfter=stamp(T0 + timedelta(seconds=30)))
     assert plan(rec, job(1), T0, RETENTION) == Sleep(T0 + timedelta(seconds=30))
+
+
+def test_a_worker_that_exited_0_finishes_before_its_job_and_its_slot_waits_for_the_job() -> None:
+    rec = record(phase="Running", attempts=1)
+    step = plan(rec, RUNNING_JOB, T0, RETENTION, worker_succeeded=True)
+    assert step == Finish(RUNNING_JOB) and holds_slot(step)
+    # Its Running status not written yet (just admitted): one write says both.
+    assert plan(record(attempts=0), RUNNING_JOB, T0, RETENTION, worker_succeeded=True) == step
+    done = record(phase="Succeeded", attempts=1, completedAt=stamp(T0))
+    assert plan(done, RUNNING_JOB, T0, RETENTION) == Hold(RUNNING_JOB)  # the Job settles
+    settled = plan(done, job(1, finished=True), T0, RETENTION)
+    assert settled == Sleep(T0 + timedelta(days=1)) and not holds_slot(settled)
+    assert not holds_slot(Finish(job(1, finished=True)))
+    # A Job of an attempt after the one that succeeded holds nothing (not ours to wait for).
+    assert plan(done, job(2), T0, RETENTION) == Sleep(T0 + timedelta(days=1))
