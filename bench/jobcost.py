@@ -11,15 +11,17 @@ operator runs out of cluster as in bench/operator_bench.py; its Jobs' pods run t
 image on the real node, on a media folder of the host mounted as a hostPath, publishing
 progress to a redis-server on the host end of the node's veth (pods and host reach it).
 
-Every path runs the same tasks one at a time, task by task in turn (Kubernetes, the warm
-worker, bare FFmpeg), so their figures compare like with like under the same load:
+Every path runs the same tasks one at a time, task by task in turn (Kubernetes, a
+container, the warm worker, bare FFmpeg), so their figures compare like with like under
+the same load:
 - Kubernetes: each MediaJob created once the one before it has settled (Succeeded, its
   pod and Job done); per job, MediaJob create -> Succeeded; the batch's wall time is
   their sum (one at a time);
-- the warm worker and bare FFmpeg (bench/jobcost_baselines.py), on the Task the operator
-  gave the pod, right after it.
-The overhead per job is the first minus the second for the same task; where it goes comes
-from the watch, containerd's events and the container log (bench/jobcost_timeline.py).
+- the same worker image as a container without Kubernetes (`ctr run` on the node's
+  containerd: bench/jobcost_container.py), the warm worker and bare FFmpeg
+  (bench/jobcost_baselines.py), each on the Task the operator gave the pod, right after it.
+The overhead per job is the first minus the warm worker's time for the same task; where
+it goes comes from the watch, containerd's events and the container log (bench/jobcost_timeline.py).
 Inputs: one 1280x720 clip made by FFmpeg's test sources, read by every job. Re-encodes ask
 for `category: cpu`: the node has no GPU (FFmpeg would take the CPU path anyway), and the
 GPU pools select nodes labelled for them.
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -57,6 +60,7 @@ from tests.localcluster import Kubectl, load_hack, load_hack_cluster
 from bench.common import Report, command, load, log, machine
 from bench.harness import QUICK, Bench, install_crds
 from bench.jobcost_baselines import Baselines, Task, local_task
+from bench.jobcost_container import ContainerPath
 from bench.jobcost_report import Workload, WorkloadResult, incomplete, render
 from bench.jobcost_timeline import Timeline, first_event, log_line_time
 from bench.node_events import ContainerdEvents
@@ -150,6 +154,7 @@ class Ran:
 
     timeline: Timeline
     task: Task
+    image: str  # the worker's
 
 
 @dataclass
@@ -164,12 +169,14 @@ class Cluster:
     events: ContainerdEvents
     media: Path
     scratch: Path
+    containers: ContainerPath
 
     async def run(self, workload: Workload) -> WorkloadResult:
-        """WORKLOAD's tasks one at a time, each on the three paths in turn: its MediaJob
-        (created once the one before it has settled), then the warm worker and bare
-        FFmpeg on the Task its pod was given."""
+        """WORKLOAD's tasks one at a time, each on the four paths in turn: its MediaJob
+        (created once the one before it has settled), then the same image in a container
+        without Kubernetes, the warm worker and bare FFmpeg, on the Task its pod was given."""
         timelines, baselines = [], Baselines()
+        containers = dataclasses.replace(self.containers, seconds=[])
         for index in range(workload.count):
             ran = await self.run_job(mediajob(workload, index), TIMEOUT[workload.operation])
             timelines.append(ran.timeline)
@@ -178,8 +185,13 @@ class Cluster:
                 local_task(ran.task, self.media, self.scratch, f"{path}/{name}.{extension}")
                 for path in ("warm", "bare")
             )
+            ctr = dict(ran.task) | {"output": {"path": f"ctr/{name}.{extension}"}}
+            unique = f"jobcost-{name}-{os.getpid()}"  # a container left by a crash stays
+            await asyncio.to_thread(containers.run, ctr, self.media, unique, ran.image)
             await asyncio.to_thread(baselines.run, warm, bare)
-        return WorkloadResult(workload, timelines, baselines.warm, baselines.bare)
+        return WorkloadResult(
+            workload, timelines, baselines.warm, baselines.bare, containers.seconds
+        )
 
     async def run_job(self, body: Body, timeout: float) -> Ran:
         """BODY's MediaJob until it Succeeded and its pod and Job have settled."""
@@ -226,7 +238,8 @@ class Cluster:
         }
         env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0].get("env", [])}
         marks = {mark: at for mark, at in found.items() if at is not None}
-        return Ran(Timeline(name, marks), json.loads(env[TASK_ENV]))
+        container = pod["spec"]["containers"][0]
+        return Ran(Timeline(name, marks), json.loads(env[TASK_ENV]), container["image"])
 
 
 def operator_config(media: Path, redis_url: str | None) -> dict[str, Any]:
@@ -238,7 +251,7 @@ def operator_config(media: Path, redis_url: str | None) -> dict[str, Any]:
 
 
 async def on_cluster(
-    kubectl: Kubectl, socket: Path, media: Path, redis_url: str | None,
+    kubectl: Kubectl, containers: ContainerPath, media: Path, redis_url: str | None,
     *, workloads: list[Workload], workdir: Path,
 ) -> tuple[list[WorkloadResult], list[str]]:  # fmt: skip
     """Each workload on its three paths; and what the operator complained of."""
@@ -258,12 +271,12 @@ async def on_cluster(
             await w.watch(mediajobs_path(ns), marks.on_mediajob)
             await w.watch(jobs_path(ns), marks.on_job)
             await w.watch(f"/api/v1/namespaces/{ns}/pods", marks.on_pod)
-            events = ContainerdEvents(socket)
+            events = ContainerdEvents(containers.socket)
             await events.start()
             try:
-                cluster = Cluster(b, ns, op, w, marks, events, media, scratch)
+                cluster = Cluster(b, ns, op, w, marks, events, media, scratch, containers)
                 for workload in workloads:
-                    log(f"{workload.label}: the cluster, the warm worker, bare FFmpeg")
+                    log(f"{workload.label}: the cluster, a container, the warm worker, FFmpeg")
                     results.append(await cluster.run(workload))
             finally:
                 await events.stop()
@@ -309,13 +322,16 @@ def measure(args: argparse.Namespace, workdir: Path) -> list[WorkloadResult]:
         kubectl = Kubectl(load_hack_cluster().binary("kubectl"), state / "kubeconfig")
         install_crds(kubectl)
         node = load_hack("node")
-        socket = node.RealNode(node.Cluster(state)).socket
+        real = node.RealNode(node.Cluster(state))
+        containers = ContainerPath(real.inside(), real.socket, node.CGROUP_ROOT)
         # The API server listens on the host end of the node's veth: pods reach it too.
         server = yaml.safe_load(kubectl.kubeconfig.read_text())["clusters"][0]["cluster"]
         host = urlparse(server["server"]).hostname or "127.0.0.1"
         with redis_server(workdir, host) as redis_url:
             results, notes = asyncio.run(
-                on_cluster(kubectl, socket, media, redis_url, workloads=workloads, workdir=workdir)
+                on_cluster(
+                    kubectl, containers, media, redis_url, workloads=workloads, workdir=workdir
+                )
             )
             for note in notes:
                 print(f"- {note}")

@@ -125,11 +125,15 @@ def test_log_lines_carry_nanosecond_rfc3339_times() -> None:
 def test_the_report_says_whether_the_target_is_met() -> None:
     jobs = [timeline("a"), timeline("b", shift=5)]
     fast = WorkloadResult(Workload("thumbnail_generate", "t", "jpg", 2), jobs, [0.5, 0.5],
-                          [0.2, 0.2])  # fmt: skip
+                          [0.2, 0.2], [0.9, 1.1])  # fmt: skip
     text = render([fast])
     assert "| thumbnail_generate x2 | Kubernetes: MediaJob create -> Succeeded | 2.40 s" in text
+    assert "|  | same image, no Kubernetes (ctr run) | 1.00 s | 1.09 s | 2.00 s | 5.00x |" in text
     assert "target p50 ≤ 2 s: met" in text  # 2.4 - 0.5 = 1.9 s
-    slow = WorkloadResult(fast.workload, jobs, [0.1, 0.1], [0.05, 0.05])
+    # Kubernetes' own share: 2.4 - 0.9 and 2.4 - 1.1
+    beyond = "|  | of which Kubernetes', over the container alone | 1.40 s | 1.49 s | 1.40 s/job"
+    assert beyond in text
+    slow = WorkloadResult(fast.workload, jobs, [0.1, 0.1], [0.05, 0.05], [0.2, 0.2])
     assert "target p50 ≤ 2 s: NOT met" in render([slow])
     assert fast.kubernetes_wall() == pytest.approx(4.8)  # one at a time: the jobs' sum
     assert "| kubelet: container exit -> pod Succeeded (sandbox stopped) | 2.00 s |" in text
