@@ -389,11 +389,7 @@ def _exited(
     job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], last: Mapping[str, Any]
 ) -> Outcome:
     """The worker of LAST (the newest pod) exited and the Job controller has not judged it."""
-    if (_terminated(last) or {}).get("exitCode") == 0:
-        # The worker succeeded: its pod's status says so, with the result, a second or
-        # two before the kubelet stops the sandbox and the Job controller judges it
-        # (exit 0 of the Job's one pod completes it). Not settled: the pod holds its
-        # node's resources and its quota until then.
+    if (_terminated(last) or {}).get("exitCode") == 0:  # completes the Job (module docstring)
         return _succeeded(job, pods, settled=False)
     # It failed: the Job's podFailurePolicy decides whether a new pod comes.
     return _outcome(

@@ -212,9 +212,8 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
 
 
 def holds_slot(step: Plan) -> bool:
-    """Whether the MediaJob keeps its slot through STEP. A Finish keeps it while the Job
-    has not settled (its worker exited 0, and the pod still holds its node's resources
-    and its quota until the kubelet stops it): the next job is admitted only then."""
+    """Whether the MediaJob keeps its slot through STEP: a Finish does until its Job has
+    settled (the worker exited 0; its pod holds the node's resources and quota till then)."""
     goes_on = step.then if isinstance(step, Noted) else step
     if isinstance(goes_on, Finish):
         return not goes_on.job.finished
@@ -222,8 +221,7 @@ def holds_slot(step: Plan) -> bool:
 
 
 def _settling(record: Record, job: JobView | None) -> JobView | None:
-    """The current attempt's Job while it settles after the MediaJob Succeeded on its
-    worker's exit (Finish before the Job's Complete)."""
+    """The current attempt's Job, settling after the MediaJob Succeeded on its worker's exit."""
     if job is None or job.finished or record.phase != Phase.SUCCEEDED:
         return None
     return job if job.attempt == (record.status.attempts or 0) else None
