@@ -11,13 +11,17 @@ operator runs out of cluster as in bench/operator_bench.py; its Jobs' pods run t
 image on the real node, on a media folder of the host mounted as a hostPath, publishing
 progress to a redis-server on the host end of the node's veth (pods and host reach it).
 
-Every path runs the same tasks one at a time, so their figures compare like with like:
-- Kubernetes: each MediaJob created once the one before it Succeeded; per job, MediaJob
-  create -> Succeeded; the batch's wall time is first create -> last Succeeded;
-- the warm worker and bare FFmpeg (bench/jobcost_baselines.py), on the Tasks the operator
-  gave the pods, while the cluster is still up (the same background load).
-The overhead per job is the first minus the second for the same task; where it goes comes
-from the watch, containerd's events and the container log (bench/jobcost_timeline.py).
+Every path runs the same tasks one at a time, task by task in turn (Kubernetes, a
+container, the warm worker, bare FFmpeg), so their figures compare like with like under
+the same load:
+- Kubernetes: each MediaJob created once the one before it has settled (Succeeded, its
+  pod and Job done); per job, MediaJob create -> Succeeded; the batch's wall time is
+  their sum (one at a time);
+- the same worker image as a container without Kubernetes (`ctr run` on the node's
+  containerd: bench/jobcost_container.py), the warm worker and bare FFmpeg
+  (bench/jobcost_baselines.py), each on the Task the operator gave the pod, right after it.
+The overhead per job is the first minus the warm worker's time for the same task; where
+it goes comes from the watch, containerd's events and the container log (bench/jobcost_timeline.py).
 Inputs: one 1280x720 clip made by FFmpeg's test sources, read by every job. Re-encodes ask
 for `category: cpu`: the node has no GPU (FFmpeg would take the CPU path anyway), and the
 GPU pools select nodes labelled for them.
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -54,7 +59,8 @@ from tests.localcluster import Kubectl, load_hack, load_hack_cluster
 
 from bench.common import Report, command, load, log, machine
 from bench.harness import QUICK, Bench, install_crds
-from bench.jobcost_baselines import Task, bare_ffmpeg, local_task, warm_worker
+from bench.jobcost_baselines import Baselines, Task, local_task
+from bench.jobcost_container import ContainerPath
 from bench.jobcost_report import Workload, WorkloadResult, incomplete, render
 from bench.jobcost_timeline import Timeline, first_event, log_line_time
 from bench.node_events import ContainerdEvents
@@ -79,14 +85,22 @@ class Marks:
     offset: float = field(default_factory=lambda: time.time() - time.monotonic())
     by_uid: dict[str, dict[str, float]] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
+    settled: dict[str, asyncio.Event] = field(default_factory=dict)  # pod and Job done
     failed: dict[str, str] = field(default_factory=dict)
 
     def see(self, uid: str | None, mark: str, arrived: float) -> None:
-        if uid is not None:
-            self.by_uid.setdefault(uid, {}).setdefault(mark, arrived + self.offset)
+        if uid is None:
+            return
+        marks = self.by_uid.setdefault(uid, {})
+        marks.setdefault(mark, arrived + self.offset)
+        if "pod_done" in marks and "job_complete" in marks:
+            self.settle(uid).set()
 
     def event(self, uid: str) -> asyncio.Event:
         return self.done.setdefault(uid, asyncio.Event())
+
+    def settle(self, uid: str) -> asyncio.Event:
+        return self.settled.setdefault(uid, asyncio.Event())
 
     def on_mediajob(self, _: str, obj: Mapping[str, Any], arrived: float) -> None:
         uid, status = obj["metadata"]["uid"], obj.get("status") or {}
@@ -112,6 +126,9 @@ class Marks:
         self.see(uid, "pod", arrived)
         if obj["spec"].get("nodeName"):
             self.see(uid, "scheduled", arrived)
+        statuses = (obj.get("status") or {}).get("containerStatuses") or []
+        if any("terminated" in (s.get("state") or {}) for s in statuses):
+            self.see(uid, "reported", arrived)
         if (obj.get("status") or {}).get("phase") == "Succeeded":
             self.see(uid, "pod_done", arrived)
 
@@ -137,6 +154,7 @@ class Ran:
 
     timeline: Timeline
     task: Task
+    image: str  # the worker's
 
 
 @dataclass
@@ -149,25 +167,48 @@ class Cluster:
     watches: Watches
     marks: Marks
     events: ContainerdEvents
+    media: Path
+    scratch: Path
+    containers: ContainerPath
 
-    async def run_jobs(self, workload: Workload) -> list[Ran]:
-        """WORKLOAD's MediaJobs, each created once the one before it Succeeded."""
-        created: list[tuple[str, str, float]] = []  # (name, uid, wall time of the create)
+    async def run(self, workload: Workload) -> WorkloadResult:
+        """WORKLOAD's tasks one at a time, each on the four paths in turn: its MediaJob
+        (created once the one before it has settled), then the same image in a container
+        without Kubernetes, the warm worker and bare FFmpeg, on the Task its pod was given."""
+        timelines, baselines = [], Baselines()
+        containers = dataclasses.replace(self.containers, seconds=[])
         for index in range(workload.count):
-            body = mediajob(workload, index)
-            name = body["metadata"]["name"]
-            sent = time.time()
-            obj, _ = await self.bench.kube.create(mediajobs_path(self.namespace), body)
-            if obj is None:
-                raise RuntimeError(f"{name} exists already")
-            uid = obj["metadata"]["uid"]
-            created.append((name, uid, sent))
-            await self.watches.until(f"{name} to finish", self.marks.event(uid),
-                                     TIMEOUT[workload.operation], self.operator)  # fmt: skip
-            self.events.alive()
-            if uid in self.marks.failed:
-                raise RuntimeError(f"MediaJob {self.marks.failed[uid]}")
-        return [await self.collect(name, uid, sent) for name, uid, sent in created]
+            ran = await self.run_job(mediajob(workload, index), TIMEOUT[workload.operation])
+            timelines.append(ran.timeline)
+            name, extension = ran.timeline.name, workload.extension
+            warm, bare = (
+                local_task(ran.task, self.media, self.scratch, f"{path}/{name}.{extension}")
+                for path in ("warm", "bare")
+            )
+            ctr = dict(ran.task) | {"output": {"path": f"ctr/{name}.{extension}"}}
+            unique = f"jobcost-{name}-{os.getpid()}"  # a container left by a crash stays
+            await asyncio.to_thread(containers.run, ctr, self.media, unique, ran.image)
+            await asyncio.to_thread(baselines.run, warm, bare)
+        return WorkloadResult(
+            workload, timelines, baselines.warm, baselines.bare, containers.seconds
+        )
+
+    async def run_job(self, body: Body, timeout: float) -> Ran:
+        """BODY's MediaJob until it Succeeded and its pod and Job have settled."""
+        name = body["metadata"]["name"]
+        sent = time.time()
+        obj, _ = await self.bench.kube.create(mediajobs_path(self.namespace), body)
+        if obj is None:
+            raise RuntimeError(f"{name} exists already")
+        uid = obj["metadata"]["uid"]
+        await self.watches.until(f"{name} to finish", self.marks.event(uid), timeout,
+                                 self.operator)  # fmt: skip
+        if uid in self.marks.failed:
+            raise RuntimeError(f"MediaJob {self.marks.failed[uid]}")
+        await self.watches.until(f"{name}'s pod and Job to settle", self.marks.settle(uid),
+                                 timeout, self.operator)  # fmt: skip
+        self.events.alive()
+        return await self.collect(name, uid, sent)
 
     async def collect(self, name: str, uid: str, sent: float) -> Ran:
         """The marks the watches do not give (containerd's, the log's), and the pod's Task."""
@@ -197,7 +238,8 @@ class Cluster:
         }
         env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0].get("env", [])}
         marks = {mark: at for mark, at in found.items() if at is not None}
-        return Ran(Timeline(name, marks), json.loads(env[TASK_ENV]))
+        container = pod["spec"]["containers"][0]
+        return Ran(Timeline(name, marks), json.loads(env[TASK_ENV]), container["image"])
 
 
 def operator_config(media: Path, redis_url: str | None) -> dict[str, Any]:
@@ -209,12 +251,14 @@ def operator_config(media: Path, redis_url: str | None) -> dict[str, Any]:
 
 
 async def on_cluster(
-    kubectl: Kubectl, socket: Path, media: Path, redis_url: str | None,
+    kubectl: Kubectl, containers: ContainerPath, media: Path, redis_url: str | None,
     *, workloads: list[Workload], workdir: Path,
-) -> tuple[dict[str, list[Ran]], list[str]]:  # fmt: skip
-    """Each workload's MediaJobs on the cluster; and what the operator complained of."""
+) -> tuple[list[WorkloadResult], list[str]]:  # fmt: skip
+    """Each workload on its three paths; and what the operator complained of."""
     os.environ["KUBECONFIG"] = str(kubectl.kubeconfig)
-    ran: dict[str, list[Ran]] = {}
+    results: list[WorkloadResult] = []
+    scratch = workdir / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
     async with Kube(Login.from_environment()) as kube:
         b = Bench(kube, kubectl, workdir, QUICK, 1, Report())
         config = operator_config(media, redis_url)
@@ -227,30 +271,16 @@ async def on_cluster(
             await w.watch(mediajobs_path(ns), marks.on_mediajob)
             await w.watch(jobs_path(ns), marks.on_job)
             await w.watch(f"/api/v1/namespaces/{ns}/pods", marks.on_pod)
-            events = ContainerdEvents(socket)
+            events = ContainerdEvents(containers.socket)
             await events.start()
             try:
-                cluster = Cluster(b, ns, op, w, marks, events)
+                cluster = Cluster(b, ns, op, w, marks, events, media, scratch, containers)
                 for workload in workloads:
-                    log(f"{workload.label} on the cluster")
-                    ran[workload.operation] = await cluster.run_jobs(workload)
+                    log(f"{workload.label}: the cluster, a container, the warm worker, FFmpeg")
+                    results.append(await cluster.run(workload))
             finally:
                 await events.stop()
-    return ran, b.report.notes
-
-
-def baselines(workload: Workload, ran: list[Ran], media: Path, scratch: Path) -> WorkloadResult:
-    def tasks(path: str) -> list[Task]:
-        return [
-            local_task(r.task, media, scratch, f"{path}/{r.timeline.name}.{workload.extension}")
-            for r in ran
-        ]
-
-    log(f"{workload.label}: the warm worker")
-    warm = warm_worker(tasks("warm"))
-    log(f"{workload.label}: bare FFmpeg")
-    bare = bare_ffmpeg(tasks("bare"))
-    return WorkloadResult(workload, [r.timeline for r in ran], warm, bare)
+    return results, b.report.notes
 
 
 @contextlib.contextmanager
@@ -278,8 +308,7 @@ def make_media(media: Path, seconds: float) -> None:
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> list[WorkloadResult]:
-    media, scratch = workdir / "media", workdir / "scratch"
-    scratch.mkdir(parents=True, exist_ok=True)
+    media = workdir / "media"
     make_media(media, args.seconds)
     workloads = [
         w
@@ -293,18 +322,20 @@ def measure(args: argparse.Namespace, workdir: Path) -> list[WorkloadResult]:
         kubectl = Kubectl(load_hack_cluster().binary("kubectl"), state / "kubeconfig")
         install_crds(kubectl)
         node = load_hack("node")
-        socket = node.RealNode(node.Cluster(state)).socket
+        real = node.RealNode(node.Cluster(state))
+        containers = ContainerPath(real.inside(), real.socket, node.CGROUP_ROOT)
         # The API server listens on the host end of the node's veth: pods reach it too.
         server = yaml.safe_load(kubectl.kubeconfig.read_text())["clusters"][0]["cluster"]
         host = urlparse(server["server"]).hostname or "127.0.0.1"
         with redis_server(workdir, host) as redis_url:
-            ran, notes = asyncio.run(
-                on_cluster(kubectl, socket, media, redis_url, workloads=workloads, workdir=workdir)
+            results, notes = asyncio.run(
+                on_cluster(
+                    kubectl, containers, media, redis_url, workloads=workloads, workdir=workdir
+                )
             )
             for note in notes:
                 print(f"- {note}")
-            # While the cluster is still up: the same background load as the pods had.
-            return [baselines(w, ran[w.operation], media, scratch) for w in workloads]
+            return results
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,13 +1,15 @@
 """The Kubernetes path's two baselines, fed the very Tasks the operator gave the pods.
 
-- the warm worker: one process, its modules loaded, running each Task back to back
-  with `run_task` (what a Redis-queue worker does per message, minus the queue),
-  publishing progress to the same Redis as the pods;
-- bare FFmpeg: the argv the worker builds for the Task, run back to back.
+- the warm worker: one process, its modules loaded, running each Task with `run_task`
+  (what a Redis-queue worker does per message, minus the queue), publishing progress
+  to the same Redis as the pods;
+- bare FFmpeg: the argv the worker builds for the Task.
 
-Both after one untimed warm-up run (bytecode, page cache), like a worker that has
-served before. A Task from a pod names the pod's paths (/media, /tmp): `local_task`
-points it at the host's media folder and a scratch folder, and at an output of its own.
+Both run each task right after its pod did (the same background load: no drift
+between the paths), each after one untimed warm-up run on its first task (bytecode,
+page cache), like a worker that has served before. A Task from a pod names the pod's
+paths (/media, /tmp): `local_task` points it at the host's media folder and a scratch
+folder, and at an output of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,16 +51,10 @@ def _timed(run: Callable[[T], None], item: T) -> float:
     return time.perf_counter() - start
 
 
-def warm_worker(tasks: Sequence[Task]) -> list[float]:
-    """Seconds per task, run in this process back to back after one untimed warm-up."""
-
-    def run(task: Task) -> None:
-        code, message = run_task({TASK_ENV: json.dumps(task)})
-        if code != ExitCode.OK:
-            raise RuntimeError(f"the warm worker failed {task['name']}: {message.error}")
-
-    run(tasks[0])
-    return [_timed(run, task) for task in tasks]
+def _warm_run(task: Task) -> None:
+    code, message = run_task({TASK_ENV: json.dumps(task)})
+    if code != ExitCode.OK:
+        raise RuntimeError(f"the warm worker failed {task['name']}: {message.error}")
 
 
 def bare_command(task: Mapping[str, Any]) -> Command:
@@ -78,14 +75,23 @@ def bare_command(task: Mapping[str, Any]) -> Command:
     raise ValueError(f"no bare command for {operation}")
 
 
-def bare_ffmpeg(tasks: Sequence[Task]) -> list[float]:
-    """Seconds per task's bare FFmpeg command, back to back after one untimed warm-up."""
-    commands = [bare_command(task) for task in tasks]  # probing the inputs is not timed
+def _bare_run(command: Command) -> None:
+    subprocess.run(command.argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def run(command: Command) -> None:
-        subprocess.run(
-            command.argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
 
-    run(commands[0])
-    return [_timed(run, command) for command in commands]
+@dataclass
+class Baselines:
+    """Both baselines, task by task: each path warmed up (one untimed run) on its first."""
+
+    warm: list[float] = field(default_factory=list)  # seconds per task, in order
+    bare: list[float] = field(default_factory=list)
+
+    def run(self, warm_task: Task, bare_task: Task) -> None:
+        """The same task on both paths (WARM_TASK and BARE_TASK differ in their outputs)."""
+        if not self.warm:
+            _warm_run(warm_task)
+        self.warm.append(_timed(_warm_run, warm_task))
+        command = bare_command(bare_task)  # probing the input is not timed
+        if not self.bare:
+            _bare_run(command)
+        self.bare.append(_timed(_bare_run, command))

@@ -12,16 +12,21 @@ machine, so the API watch, containerd and the container log share one clock):
     started       the worker container started (containerd /tasks/start)
     first_line    the worker's first log line (the container log's own timestamp)
     exited        the worker container exited (containerd /tasks/exit)
-    pod_done      the pod seen Succeeded (watch: the kubelet reported the exit)
-    job_complete  the Job seen succeeded (watch: SuccessCriteriaMet or Complete)
+    reported      the pod seen with the worker's terminated state (watch: the kubelet
+                  reported the exit, its code and termination message)
     succeeded     the MediaJob seen Succeeded (watch)
+and, off the MediaJob's path (they free its slot, not its result):
+    pod_done      the pod seen Succeeded (watch: the kubelet stopped the sandbox)
+    job_complete  the Job seen succeeded (watch: SuccessCriteriaMet or Complete)
 
 The objects' own timestamps (creationTimestamp, conditions, startedAt) have one
 second's resolution: too coarse for segments of tens of milliseconds, hence the
 watch's arrival times and containerd's nanosecond events. Segments are measured
 between consecutive marks, so they add up to the whole; the overhead over the warm
 worker is the whole minus the warm worker's time for the same task, i.e. every
-segment but `work`, plus `work` minus the warm worker's time.
+segment but `work`, plus `work` minus the warm worker's time. `pod_done` and
+`job_complete` are not on that path since the operator finishes a MediaJob on its
+pod's terminated worker (jobs/outcome.py): SETTLING gives them from the exit.
 """
 
 from __future__ import annotations
@@ -35,10 +40,11 @@ from typing import Any
 
 from bench.common import percentile
 
-MARKS = (
+PATH = (
     "created", "job", "pod", "scheduled", "sandbox", "started", "first_line", "exited",
-    "pod_done", "job_complete", "succeeded",
+    "reported", "succeeded",
 )  # fmt: skip
+MARKS = (*PATH, "pod_done", "job_complete")
 WORK = "work"
 
 
@@ -57,9 +63,14 @@ SEGMENTS = (
     Segment("container start: sandbox -> worker container started", "sandbox", "started"),
     Segment("worker start-up: container started -> first log line", "started", "first_line"),
     Segment(WORK, "first_line", "exited"),
-    Segment("termination: container exit -> pod Succeeded", "exited", "pod_done"),
+    Segment("kubelet: container exit -> exit in the pod's status", "exited", "reported"),
+    Segment("finish: exit in the pod's status -> MediaJob Succeeded", "reported", "succeeded"),
+)
+# What frees the job's slot (the operator holds it until the Job has settled), measured
+# from the same exit: on the MediaJob's path only while the operator waited for the Job.
+SETTLING = (
+    Segment("kubelet: container exit -> pod Succeeded (sandbox stopped)", "exited", "pod_done"),
     Segment("Job controller: pod Succeeded -> Job succeeded", "pod_done", "job_complete"),
-    Segment("operator: Job succeeded -> MediaJob Succeeded", "job_complete", "succeeded"),
 )
 
 
@@ -81,6 +92,11 @@ class Timeline:
             raise ValueError(f"{self.name}: no {', '.join(missing)}")
         return {s.name: self.marks[s.end] - self.marks[s.start] for s in SEGMENTS}
 
+    def settling(self) -> dict[str, float]:
+        """The SETTLING segments' seconds; only for a complete timeline."""
+        self.segments()  # says what is missing
+        return {s.name: self.marks[s.end] - self.marks[s.start] for s in SETTLING}
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -99,6 +115,7 @@ class Breakdown:
     do not). `work` is given as the pod's work minus the warm worker's time."""
 
     rows: list[tuple[str, Stats, float]]  # (segment, stats, share of the mean overhead)
+    settling: list[tuple[str, Stats]]  # SETTLING's segments, off the path
     jobs: int  # complete timelines it was made of
     incomplete: list[str]  # jobs left out, each with the marks it lacked
 
@@ -108,6 +125,7 @@ def breakdown(timelines: Sequence[Timeline], warm: Sequence[float]) -> Breakdown
     if len(timelines) != len(warm):
         raise ValueError(f"{len(timelines)} timelines but {len(warm)} warm worker times")
     per_segment: dict[str, list[float]] = {s.name: [] for s in SEGMENTS}
+    settling: dict[str, list[float]] = {s.name: [] for s in SETTLING}
     incomplete = []
     for timeline, warm_seconds in zip(timelines, warm, strict=True):
         try:
@@ -118,8 +136,10 @@ def breakdown(timelines: Sequence[Timeline], warm: Sequence[float]) -> Breakdown
         segments[WORK] -= warm_seconds
         for name, seconds in segments.items():
             per_segment[name].append(seconds)
+        for name, seconds in timeline.settling().items():
+            settling[name].append(seconds)
     if not per_segment[WORK]:
-        return Breakdown([], 0, incomplete)
+        return Breakdown([], [], 0, incomplete)
     mean_overhead = sum(sum(v) / len(v) for v in per_segment.values())
     rows = []
     for name, values in per_segment.items():
@@ -127,7 +147,8 @@ def breakdown(timelines: Sequence[Timeline], warm: Sequence[float]) -> Breakdown
         share = stats.mean / mean_overhead if mean_overhead > 0 else 0.0
         label = f"{WORK} in the pod - the warm worker" if name == WORK else name
         rows.append((label, stats, share))
-    return Breakdown(rows, len(per_segment[WORK]), incomplete)
+    settled = [(name, Stats.of(values)) for name, values in settling.items()]
+    return Breakdown(rows, settled, len(per_segment[WORK]), incomplete)
 
 
 def overheads(timelines: Sequence[Timeline], warm: Sequence[float]) -> list[float]:

@@ -32,6 +32,7 @@ def test_jobcost_phase_times_every_segment_of_every_path(
     for row in (
         "| thumbnail_generate x2 | Kubernetes: MediaJob create -> Succeeded |",
         "| reencode_streaming x1 | Kubernetes: MediaJob create -> Succeeded |",
+        "|  | same image, no Kubernetes (ctr run) |",
         "|  | warm worker (run_task), back to back |",
         "|  | bare FFmpeg, back to back |",
         "|  | **overhead per job over the warm worker** |",
@@ -42,6 +43,6 @@ def test_jobcost_phase_times_every_segment_of_every_path(
     ):
         assert row in report, row
     media = tmp_path / "media"
-    for path in ("k8s", "warm", "bare"):
+    for path in ("k8s", "ctr", "warm", "bare"):
         outputs = sorted(p.name for p in (media / path).iterdir() if p.stat().st_size > 0)
         assert outputs == ["reencode-000.mp4", "thumb-000.jpg", "thumb-001.jpg"], path

@@ -72,6 +72,7 @@ from mediajobs.lifecycle.plan import (
     Recreate,
     Sleep,
     Suspend,
+    holds_slot,
     plan,
 )
 from mediajobs.lifecycle.records import JobView, Record
@@ -270,12 +271,13 @@ class Reconciler:
             login=self.logins.of(key.namespace, cookies),
             dependencies=dependencies,
             cycle=cycle,
+            worker_succeeded=self.view.worker_succeeded(record),
         )
         goes_on = step.then if isinstance(step, Noted) else step
         if not isinstance(goes_on, Queue):
             self.queues.dequeue(key)
             self.queues.waits.pop(key, None)
-        if not isinstance(goes_on, Hold | NotStarting | Recreate | Adopt):
+        if not holds_slot(step):
             self.ledger.release(key)
         self._carry_out(key, record, step, now)
 

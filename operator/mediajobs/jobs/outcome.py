@@ -5,14 +5,17 @@ newest terminated one) says why. The Job controller writes the interim
 conditions (``SuccessCriteriaMet``, ``FailureTarget``) the moment it decides,
 and the terminal ones (``Complete``, ``Failed``) once the attempt's pods are
 gone: the outcome is decided by either, and ``settled`` says that the pods no
-longer hold quota.
+longer hold quota. A worker that exited 0 decides success before either: the
+Job has one pod and no success policy, so that exit completes it, and the pod's
+status has the exit and the termination message seconds before the Job does
+(the kubelet reports the pod Succeeded only once its sandbox is stopped).
 
 How an ending maps (the worker contract, api/task.py ``ExitCode``):
 
 ==========================================  ===================  =====================
 what happened                               kind                 reason
 ==========================================  ===================  =====================
-Complete                                    SUCCEEDED            Succeeded
+Complete, or the worker exited 0             SUCCEEDED            Succeeded
 Failed, DeadlineExceeded                    DEADLINE_EXCEEDED    DeadlineExceeded
 exit 2                                      INVALID              InvalidInput
 exit 3                                      LOGIN_REQUIRED       LoginRequired
@@ -379,7 +382,16 @@ def _in_flight(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> Out
         reason, message = disruption
         message += "; the Job controller replaces the pod"
         return _outcome(_Verdict(OutcomeKind.PENDING, reason, message))
-    # The worker exited and the Job controller has not judged it yet.
+    return _exited(job, pods, last)
+
+
+def _exited(
+    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], last: Mapping[str, Any]
+) -> Outcome:
+    """The worker of LAST (the newest pod) exited and the Job controller has not judged it."""
+    if (_terminated(last) or {}).get("exitCode") == 0:  # completes the Job (module docstring)
+        return _succeeded(job, pods, settled=False)
+    # It failed: the Job's podFailurePolicy decides whether a new pod comes.
     return _outcome(
         _Verdict(OutcomeKind.RUNNING, "Finishing", "the worker exited; the Job is being finished")
     )

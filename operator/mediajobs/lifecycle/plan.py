@@ -91,7 +91,7 @@ class Suspend:
 
 @dataclass(frozen=True)
 class Finish:
-    """The Job of the current attempt ended: record the outcome."""
+    """The Job of the current attempt ended, or its worker exited 0: record the outcome."""
 
     job: JobView
 
@@ -107,8 +107,8 @@ class Noted:
 
 @dataclass(frozen=True)
 class Hold:
-    """Admitted and running: holds its slot. CHECK_AT: its worker has not started;
-    plan it again then (its start timeout)."""
+    """Admitted and running, or Succeeded while its Job settles: holds its slot. CHECK_AT:
+    its worker has not started; plan it again then (its start timeout)."""
 
     job: JobView
     check_at: datetime | None = None
@@ -221,6 +221,22 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
     }.get(record.phase or Phase.PENDING)
 
 
+def holds_slot(step: Plan) -> bool:
+    """Whether the MediaJob keeps its slot through STEP: a Finish does until its Job has
+    settled (the worker exited 0; its pod holds the node's resources and quota till then)."""
+    goes_on = step.then if isinstance(step, Noted) else step
+    if isinstance(goes_on, Finish):
+        return not goes_on.job.finished
+    return isinstance(goes_on, Hold | NotStarting | Recreate | Adopt)
+
+
+def _settling(record: Record, job: JobView | None) -> JobView | None:
+    """The current run's Job, settling after the MediaJob Succeeded on its worker's exit."""
+    if job is None or job.finished or record.phase != Phase.SUCCEEDED:
+        return None
+    return job if job.run == record.runs else None
+
+
 def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
     ttl = ttl_seconds(record, retention)
     done = record.status.completed_at
@@ -243,14 +259,18 @@ def plan(
     login: Login | None = None,
     dependencies: Mapping[str, Dependency] | None = None,
     cycle: Sequence[str] | None = None,
+    worker_succeeded: bool = False,
 ) -> Plan:
     """The next step for RECORD; JOB is its newest Job (highest run), if any;
     PENDING why that Job's worker has not started (None: it has, or no Job runs);
+    WORKER_SUCCEEDED whether that Job's worker exited 0 (its pod says so before the Job);
     SESSION the HitlSession its status names, if it exists; COOKIES the session Secret
     it needs (lifecycle/logins.py login_ref; None: none) and LOGIN the last verdict on
     it, if there is one; DEPENDENCIES what is known of each of its dependsOn, CYCLE a
     cycle of dependsOn through it."""
-    step = _plan(record, job, now, retention, pending, start_timeout, session)
+    step = _plan(
+        record, job, now, retention, pending, start_timeout, session, done=worker_succeeded
+    )
     if isinstance(step, Queue) and step.resume is None and step.attempt == 1:
         step = _gate(record, dependencies or {}, cycle, now) or step
     if isinstance(step, Queue) and step.resume is None and record.phase != Phase.WAITING_FOR_HUMAN:
@@ -282,24 +302,28 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
     pending: NotRunning | None,
     start_timeout: timedelta,
     session: Session | None,
+    *,
+    done: bool = False,
 ) -> Plan:
+    """DONE: JOB's worker exited 0, which ends the attempt as a Job condition would."""
     phase = record.phase
     if phase is not None and phase.finished:
-        return _finished_plan(record, retention, now)
+        settling = _settling(record, job)
+        return Hold(settling) if settling is not None else _finished_plan(record, retention, now)
     if record.spec.cancel:
         return Cancel(job if job is not None and not job.finished else None)
     if record.invalid is not None:
         return FailInvalid(record.invalid)
     runs = record.runs
     if job is not None and job.run > runs:
-        return Finish(job) if job.finished else Adopt(job)
+        return Finish(job) if job.finished or done else Adopt(job)
     current = job if job is not None and job.run == runs else None
     if record.spec.suspend:
         return _suspend_plan(record, current)
     if phase == Phase.RUNNING:
         if current is None:
             return Recreate(runs, record.status.attempts or 0)
-        if current.finished:
+        if current.finished or done:
             return Finish(current)
         if not current.suspended:
             return _running_plan(record, current, pending, now, start_timeout)

@@ -24,9 +24,9 @@ from bench.jobcost_timeline import (
 )
 
 T0 = 1_796_000_000.0  # an epoch second; the marks below are offsets from it
-# created, job, pod, scheduled, sandbox, started, first_line, exited, pod_done,
-# job_complete, succeeded
-OFFSETS = (0.0, 0.02, 0.05, 0.06, 0.5, 0.7, 1.0, 1.3, 2.3, 2.35, 2.4)
+# created, job, pod, scheduled, sandbox, started, first_line, exited, reported,
+# succeeded; then, off the path: pod_done, job_complete
+OFFSETS = (0.0, 0.02, 0.05, 0.06, 0.5, 0.7, 1.0, 1.3, 2.3, 2.4, 3.3, 3.35)
 
 
 def timeline(name: str = "a", shift: float = 0.0, scale: float = 1.0) -> Timeline:
@@ -69,11 +69,16 @@ def test_breakdown_takes_the_warm_worker_out_of_the_work_and_shares_add_up() -> 
     rows = {name: (stats, share) for name, stats, share in b.rows}
     work, _ = rows["work in the pod - the warm worker"]
     assert work.p50 == pytest.approx(0.15)  # (0.3 - 0.2 + 0.6 - 0.4) / 2
-    termination, share = rows["termination: container exit -> pod Succeeded"]
+    termination, share = rows["kubelet: container exit -> exit in the pod's status"]
     assert termination.mean == pytest.approx(1.5)
     mean_overhead = ((2.4 - 0.2) + (4.8 - 0.4)) / 2
     assert share == pytest.approx(1.5 / mean_overhead)
     assert sum(share for _, _, share in b.rows) == pytest.approx(1.0)
+    settling = dict(b.settling)  # off the path: no share of the overhead
+    assert settling["kubelet: container exit -> pod Succeeded (sandbox stopped)"].p50 == (
+        pytest.approx(3.0)  # (2.0 + 4.0) / 2
+    )
+    assert settling["Job controller: pod Succeeded -> Job succeeded"].p50 == pytest.approx(0.075)
 
 
 def test_a_timeline_missing_a_mark_is_left_out_and_named() -> None:
@@ -120,13 +125,18 @@ def test_log_lines_carry_nanosecond_rfc3339_times() -> None:
 def test_the_report_says_whether_the_target_is_met() -> None:
     jobs = [timeline("a"), timeline("b", shift=5)]
     fast = WorkloadResult(Workload("thumbnail_generate", "t", "jpg", 2), jobs, [0.5, 0.5],
-                          [0.2, 0.2])  # fmt: skip
+                          [0.2, 0.2], [0.9, 1.1])  # fmt: skip
     text = render([fast])
     assert "| thumbnail_generate x2 | Kubernetes: MediaJob create -> Succeeded | 2.40 s" in text
+    assert "|  | same image, no Kubernetes (ctr run) | 1.00 s | 1.09 s | 2.00 s | 5.00x |" in text
     assert "target p50 ≤ 2 s: met" in text  # 2.4 - 0.5 = 1.9 s
-    slow = WorkloadResult(fast.workload, jobs, [0.1, 0.1], [0.05, 0.05])
+    # Kubernetes' own share: 2.4 - 0.9 and 2.4 - 1.1
+    beyond = "|  | of which Kubernetes', over the container alone | 1.40 s | 1.49 s | 1.40 s/job"
+    assert beyond in text
+    slow = WorkloadResult(fast.workload, jobs, [0.1, 0.1], [0.05, 0.05], [0.2, 0.2])
     assert "target p50 ≤ 2 s: NOT met" in render([slow])
-    assert fast.kubernetes_wall() == pytest.approx(7.4)
+    assert fast.kubernetes_wall() == pytest.approx(4.8)  # one at a time: the jobs' sum
+    assert "| kubelet: container exit -> pod Succeeded (sandbox stopped) | 2.00 s |" in text
 
 
 def test_without_root_the_phase_says_why_it_skips(

@@ -3,11 +3,14 @@
 The pods of the operator's Jobs are watched (label-selected, like the Jobs): a
 worker that cannot start is said in status.waitingReason, status.message and a
 Warning Event at once, and an attempt whose worker has not started within the
-start timeout is given up (lifecycle/plan.py says when it fails, when it retries).
+start timeout is given up (lifecycle/plan.py says when it fails, when it retries). A
+worker that exited 0 succeeds its MediaJob before the Job controller says so; its
+slot waits for the Job.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -123,6 +126,35 @@ async def test_a_worker_that_starts_after_all_clears_what_was_said_and_is_not_ti
         assert w.phase("a") == "Running"
         await w.end_job("a")
         assert w.phase("a") == "Succeeded"
+
+
+OUTPUT = {"path": "out/a.mp4", "bytes": 1024, "sha256": "ab" * 32}
+EXITED_0 = {  # the kubelet says Succeeded only once it has stopped the pod's sandbox
+    "phase": "Running",
+    "containerStatuses": [{"name": "worker", "state": {"terminated": {
+        "exitCode": 0, "reason": "Completed", "startedAt": "2026-11-25T12:00:05Z",
+        "finishedAt": "2026-11-25T12:00:09Z",
+        "message": json.dumps({"result": {"outputs": [OUTPUT]}}),
+    }}}],
+}  # fmt: skip
+
+
+async def test_a_worker_that_exited_0_succeeds_at_once_and_its_slot_waits_for_the_job() -> None:
+    async with world(limits=CAP_1) as w:
+        await w.submit(mediajob("a"), mediajob("next"))
+        await w.pod_says("a", RUNNING)
+        await w.pod_says("a", EXITED_0)  # the Job controller has not judged it yet
+        status = w.status("a")
+        assert (status["phase"], status["result"]["outputs"]) == ("Succeeded", [OUTPUT])
+        assert status["completedAt"] == "2026-11-25T12:00:09Z"
+        # Its pod still holds the node's resources and the quota: the slot is kept.
+        assert w.phase("next") == "Queued"
+        await w.crash()
+        await w.start()  # a new leader sees the same: kept
+        assert w.phase("next") == "Queued"
+        await w.end_job("a")
+        assert (w.phase("a"), w.phase("next")) == ("Succeeded", "Running")
+        assert w.status("a") == status  # the Job's verdict changes nothing written
 
 
 async def test_a_pod_on_its_way_costs_no_write() -> None:

@@ -139,15 +139,24 @@ ROWS: list[Row] = [
         "running",
     ),
     (
-        "exited, not judged yet",
+        "failed, not judged yet",
         job().obj(),
-        [pod().terminated(0, json.dumps({"result": RESULT})).obj()],
+        [pod().terminated(75, error("rate limited")).obj()],
         R,
         "Finishing",
         None,
         "the worker exited",
     ),
     # --- succeeded ---
+    (
+        "exited 0, not judged yet (the pod says it before the Job does)",
+        job().obj(),
+        [pod().terminated(0, json.dumps({"result": RESULT})).obj()],
+        S,
+        "Succeeded",
+        0,
+        "succeeded: 1 output",
+    ),
     (
         "complete",
         job().complete().obj(),
@@ -469,6 +478,13 @@ def test_success_without_a_pod_takes_the_jobs_times() -> None:
 )
 def test_settled_only_with_the_terminal_condition(job_obj: dict[str, Any], settled: bool) -> None:
     assert outcome(job_obj, []).settled is settled
+
+
+def test_a_worker_that_exited_0_before_the_jobs_verdict_has_not_settled() -> None:
+    early = outcome(job().obj(), [pod().terminated(0, json.dumps({"result": RESULT})).obj()])
+    assert early.kind is OutcomeKind.SUCCEEDED and not early.settled
+    assert early.result == JobResult.model_validate(RESULT)
+    assert (early.started_at, early.finished_at) == (at(STARTED), at(FINISHED))
 
 
 def test_failure_times_from_the_pod_or_the_condition() -> None:

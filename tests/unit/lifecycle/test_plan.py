@@ -27,6 +27,7 @@ from mediajobs.lifecycle.plan import (
     Recreate,
     Sleep,
     Suspend,
+    holds_slot,
     plan,
 )
 from mediajobs.lifecycle.records import JobView, Record, job_from_body, record_from_body
@@ -329,3 +330,18 @@ def test_a_job_is_known_by_its_run() -> None:
     assert plan(rec, job(2, run=3), T0, RETENTION) == Hold(job(2, run=3))
     assert plan(rec, job(2, run=2, finished=True), T0, RETENTION) == Recreate(3, 2)
     assert plan(rec, job(3, run=4), T0, RETENTION) == Adopt(job(3, run=4))
+
+
+def test_a_worker_that_exited_0_finishes_before_its_job_and_its_slot_waits_for_the_job() -> None:
+    rec = record(phase="Running", attempts=1)
+    step = plan(rec, RUNNING_JOB, T0, RETENTION, worker_succeeded=True)
+    assert step == Finish(RUNNING_JOB) and holds_slot(step)
+    # Its Running status not written yet (just admitted): one write says both.
+    assert plan(record(attempts=0), RUNNING_JOB, T0, RETENTION, worker_succeeded=True) == step
+    done = record(phase="Succeeded", attempts=1, completedAt=stamp(T0))
+    assert plan(done, RUNNING_JOB, T0, RETENTION) == Hold(RUNNING_JOB)  # the Job settles
+    settled = plan(done, job(1, finished=True), T0, RETENTION)
+    assert settled == Sleep(T0 + timedelta(days=1)) and not holds_slot(settled)
+    assert not holds_slot(Finish(job(1, finished=True)))
+    # A Job of an attempt after the one that succeeded holds nothing (not ours to wait for).
+    assert plan(done, job(2), T0, RETENTION) == Sleep(T0 + timedelta(days=1))
