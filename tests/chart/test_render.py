@@ -91,6 +91,7 @@ CALLED = {
     ("", "pods"): {"list", "watch"},
     ("", "resourcequotas"): {"list", "watch"},
     ("", "events"): {"create", "patch"},
+    ("", "namespaces"): {"list", "watch"},
     ("scheduling.k8s.io", "priorityclasses"): {"create"},
     ("coordination.k8s.io", "leases"): {"get", "create", "update"},
 }
@@ -433,3 +434,16 @@ def test_platforms_reach_the_operator_config_and_the_schema_checks_them(tmp_path
     with pytest.raises(subprocess.CalledProcessError) as refused:
         render(values)
     assert "baseUrl" in refused.value.stderr and "adapter" in refused.value.stderr
+
+
+def test_namespaces_are_read_only_for_fair_share_and_only_those_watched() -> None:
+    def rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        role = named(objects, "ClusterRole", "mediajobs-cluster")
+        return [r for r in role["rules"] if "namespaces" in r["resources"]]
+
+    assert rules(render(CASES["defaults"], tests=False)) == [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
+    ]
+    (bound,) = rules(render(CASES["two-gpu-pools"], tests=False))
+    assert bound["resourceNames"] == ["studio-a", "studio-b"]
+    assert rules(render(None, "--set=config.fairShare.enabled=false", tests=False)) == []
