@@ -106,7 +106,9 @@ class Preemptions:
         self.counts[(category, victim.reason)] += 1
         counted(category, victim.reason)
         by, now = victim.by, actions.clock.now()
-        await actions.write(record, statuses.preempted(record, str(by.key), by.priority, now))
+        fair = victim.reason == "FairShare"
+        transition = statuses.preempted(record, str(by.key), by.priority, now, fair_share=fair)
+        await actions.write(record, transition)
 
 
 def _stopped(view: View, key: JobKey, s: Stopping) -> bool:

@@ -40,6 +40,7 @@ def limits_from(config: OperatorConfig) -> Limits:
         platform_starts_per_minute=config.platform_start_rates,
         preemption={c: config.limit(c).preemption for c in Category},
         fair_share=fair.weights if fair.enabled else None,
+        fair_preemption=fair.enabled and fair.preemption.enabled,
     )
 
 
