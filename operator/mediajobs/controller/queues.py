@@ -65,8 +65,10 @@ class Queues:
     def seen(self, key: JobKey, now: float) -> None:
         self.first_seen.setdefault(key, now)
 
-    def enqueue(self, key: JobKey, record: Record, step: Queue) -> None:
+    def enqueue(self, key: JobKey, record: Record, step: Queue, view: View) -> None:
         self.steps[key] = step
+        if step.resume is not None:
+            self.preemptions.recover(record, step.resume, view)
         candidate = Candidate(
             key,
             record.uid,

@@ -290,7 +290,7 @@ class Reconciler:
             case Sleep(until=until):
                 self.effects.at(until, key)
             case Queue():
-                self.queues.enqueue(key, record, step)
+                self.queues.enqueue(key, record, step, self.view)
             case Hold(job=job, check_at=check_at):
                 self._hold(key, record, job)
                 if check_at is not None:
