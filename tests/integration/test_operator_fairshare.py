@@ -4,11 +4,12 @@ preemption gives slots back and stops where the shares balance."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -34,29 +35,24 @@ class Sample:
     started: dict[str, frozenset[str]]  # namespace -> MediaJobs that have a Job
 
 
-@dataclass
-class Sampler:
-    """Polls the cpu Jobs of every namespace in one list (one instant for all of them)."""
+@contextlib.contextmanager
+def polled(kube: Kubectl) -> Iterator[list[Sample]]:
+    """Samples taken in a thread until the block ends (the list grows meanwhile)."""
+    samples: list[Sample] = []
+    stop = threading.Event()
 
-    kube: Kubectl
-    samples: list[Sample] = field(default_factory=list)
+    def poll() -> None:
+        while not stop.is_set():
+            samples.append(sample(kube))
+            stop.wait(0.2)
 
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append(sample(self.kube))
-            self._stop.wait(0.2)
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def sample(kube: Kubectl) -> Sample:
@@ -97,15 +93,15 @@ def test_200_jobs_of_one_namespace_and_5_of_another_share_slot_for_slot(
     team_b.apply(listing(*(mediajob(f"b{i}").kwok(run_for="4s").obj() for i in range(5))))
     front = wait_for("B's first job to be next", lambda: next_of(op, team_b), WAIT_LONG)
     base = sample(kube)
-    with Sampler(kube) as sampler:
+    with polled(kube) as samples:
         ns.run("delete", "mj", heads[0], "--wait=false")  # the next free slot
         wait_phase(team_b, front, "Running")
         # The first Job created since is B's first: A's 196 older ones wait.
         assert jobs_of_both(sample(kube), a, b) - jobs_of_both(base, a, b) == {front}
         for name in heads[1:]:  # the rest: the 2 s jobs take turns from here
             ns.run("delete", "mj", name, "--wait=false")
-        wait_for("B's 5 jobs to start", lambda: len(started(sampler, b)) == 5 or None, WAIT_LONG)
-    after = [s for s in sampler.samples if s.at > base.at]
+        wait_for("B's 5 jobs to start", lambda: len(started(samples, b)) == 5 or None, WAIT_LONG)
+    after = [s for s in samples if s.at > base.at]
     # While both wait, with the category full, each holds its share (2 of 4) give or take one.
     both_wait = [s for s in after if started_at(s, b) and len(started_at(s, b)) < 5]
     full = [s for s in both_wait if sum(s.running.values()) == CAP]
@@ -118,8 +114,8 @@ def jobs_of_both(s: Sample, a: str, b: str) -> frozenset[str]:
     return started_at(s, a) | started_at(s, b)
 
 
-def started(sampler: Sampler, namespace: str) -> frozenset[str]:
-    return started_at(sampler.samples[-1], namespace) if sampler.samples else frozenset()
+def started(samples: list[Sample], namespace: str) -> frozenset[str]:
+    return started_at(samples[-1], namespace) if samples else frozenset()
 
 
 def started_at(sample: Sample, namespace: str) -> frozenset[str]:
