@@ -49,14 +49,28 @@ class CategoryLimits(ApiModel):
     preemption: Preemption = Field(default_factory=Preemption)
 
 
+class FairSharePreemption(ApiModel):
+    """Whether a namespace over its weighted share gives a running slot back to one under
+    it (scheduling/fairpreempt.py). It acts only in categories whose preemption policy is
+    LowerPriority, with their minRuntimeSeconds and protectProgressPercent, one victim at
+    a time, and never where the receiver would end above the donor (no oscillation)."""
+
+    enabled: bool = False
+
+
 class FairShare(ApiModel):
     """Among waiting jobs of the same priority in a category, the next slot goes to the
-    namespace with the lowest running share over its weight (scheduling/fairshare.py)."""
+    namespace with the lowest running share over its weight (scheduling/fairshare.py).
+    A namespace's weight is its ``mediajobs.dev/fair-share-weight`` label, unless WEIGHTS
+    names it: the operator config wins (scheduling/weights.py)."""
 
     enabled: bool = True
     weights: dict[str, float] = Field(
-        default_factory=dict, description="Namespace -> weight (default 1; larger: more share)."
+        default_factory=dict,
+        description="Namespace -> weight (default 1; larger: more share). Wins over the "
+        "namespace's mediajobs.dev/fair-share-weight label.",
     )
+    preemption: FairSharePreemption = Field(default_factory=FairSharePreemption)
 
     @field_validator("weights", mode="after")
     @classmethod

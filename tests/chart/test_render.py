@@ -91,6 +91,7 @@ CALLED = {
     ("", "pods"): {"list", "watch"},
     ("", "resourcequotas"): {"list", "watch"},
     ("", "events"): {"create", "patch"},
+    ("", "namespaces"): {"list", "watch"},
     ("scheduling.k8s.io", "priorityclasses"): {"create"},
     ("coordination.k8s.io", "leases"): {"get", "create", "update"},
 }
@@ -448,3 +449,16 @@ def test_the_web_view_is_off_unless_asked(tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError) as refused:
         render(values)
     assert "port" in refused.value.stderr
+
+
+def test_namespaces_are_read_only_for_fair_share_and_only_those_watched() -> None:
+    def rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        role = named(objects, "ClusterRole", "mediajobs-cluster")
+        return [r for r in role["rules"] if "namespaces" in r["resources"]]
+
+    assert rules(render(CASES["defaults"], tests=False)) == [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
+    ]
+    (bound,) = rules(render(CASES["two-gpu-pools"], tests=False))
+    assert bound["resourceNames"] == ["studio-a", "studio-b"]
+    assert rules(render(None, "--set=config.fairShare.enabled=false", tests=False)) == []

@@ -95,8 +95,13 @@ def test_preemption_is_opt_in_per_category_and_reaches_admission(tmp_path: Path)
     assert limits.preemption[Category.GPU_AI].min_runtime_seconds == 60
     assert limits.preemption[Category.GPU_AI].protect_progress_percent == 80
     assert limits.fair_share == {"team-a": 2}
+    assert limits.fair_preemption is False  # off by default
     off = OperatorConfig.model_validate({"fairShare": {"enabled": False}})
     assert limits_from(off).fair_share is None
+    fair = {"fairShare": {"preemption": {"enabled": True}}}
+    assert limits_from(OperatorConfig.model_validate(fair)).fair_preemption is True
+    fair["fairShare"]["enabled"] = False  # type: ignore[index]
+    assert limits_from(OperatorConfig.model_validate(fair)).fair_preemption is False
 
 
 def test_bad_preemption_and_weights_are_refused_with_a_reason() -> None:

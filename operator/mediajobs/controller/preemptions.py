@@ -11,6 +11,12 @@ Its slot is not free until its pods have stopped (the GPU, the quota and the
 VRAM are theirs until then), so the victim keeps holding it here after the
 ledger lets it go, and admission reads both. A victim is settled once its Job
 shows suspended (or has finished, or is gone) and no pod of it still runs.
+
+After a restart, what was in flight is found again in the view: a queued job
+whose Job is suspended while a pod of it still runs is a victim whose
+preemptor is no longer known. It holds its slot the same way, and its
+category's head waits for it rather than choose a victim of its own (decide.py):
+no second victim, no admission over the cap.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
-from mediajobs.controller.actions import Actions
+from mediajobs.controller.actions import POOL_LABEL, Actions
 from mediajobs.controller.effects import RETRY_AFTER_API_ERROR, Effects
 from mediajobs.controller.lanes import Lane
 from mediajobs.controller.view import View
@@ -38,7 +44,7 @@ _STOPPED = ("Succeeded", "Failed")
 class Stopping:
     active: Active  # the slot it holds until its pods have stopped
     uid: str
-    by: JobKey
+    by: JobKey | None  # None: found stopping after a restart (recover)
 
 
 @dataclass
@@ -51,8 +57,20 @@ class Preemptions:
         """The slots stopping victims hold that the ledger (HELD) has let go of."""
         return [s.active for k, s in self.stopping.items() if k not in held]
 
-    def victims(self) -> dict[JobKey, JobKey]:
+    def victims(self) -> dict[JobKey, JobKey | None]:
         return {k: s.by for k, s in self.stopping.items()}
+
+    def recover(self, record: Record, job: JobView, view: View) -> None:
+        """RECORD waits to resume JOB, suspended: if a pod of it still runs, it was
+        preempted before a restart and holds its slot until its pods have stopped."""
+        key = record.key
+        if key in self.stopping:
+            return
+        pool = job.body["metadata"]["labels"].get(POOL_LABEL)
+        active = Active(key, record.demand(), pool, record.spec.priority, job.started)
+        stopping = Stopping(active, record.uid, None)
+        if not _stopped(view, key, stopping):
+            self.stopping[key] = stopping
 
     def settle(self, view: View, now: datetime) -> bool:
         """Let go of the victims whose pods have stopped; whether admission should decide
@@ -106,7 +124,9 @@ class Preemptions:
         self.counts[(category, victim.reason)] += 1
         counted(category, victim.reason)
         by, now = victim.by, actions.clock.now()
-        await actions.write(record, statuses.preempted(record, str(by.key), by.priority, now))
+        fair = victim.reason == "FairShare"
+        transition = statuses.preempted(record, str(by.key), by.priority, now, fair_share=fair)
+        await actions.write(record, transition)
 
 
 def _stopped(view: View, key: JobKey, s: Stopping) -> bool:

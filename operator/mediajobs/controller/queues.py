@@ -10,7 +10,7 @@ have stopped (controller/preemptions.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from mediajobs.api.common import Category
@@ -40,6 +40,7 @@ def limits_from(config: OperatorConfig) -> Limits:
         platform_starts_per_minute=config.platform_start_rates,
         preemption={c: config.limit(c).preemption for c in Category},
         fair_share=fair.weights if fair.enabled else None,
+        fair_preemption=fair.enabled and fair.preemption.enabled,
     )
 
 
@@ -56,6 +57,7 @@ class Queues:
     _stale: bool = True
     _decide_at: datetime | None = None  # a start-rate limit lifts
     _inputs: tuple[int, int] = (-1, -1)  # the ledger's and the quotas' versions last decided on
+    _weights: int = 0  # the namespaces' weights' version in LIMITS
 
     def __post_init__(self) -> None:
         self.platform_starts = self.limits.platform_buckets()
@@ -63,8 +65,10 @@ class Queues:
     def seen(self, key: JobKey, now: float) -> None:
         self.first_seen.setdefault(key, now)
 
-    def enqueue(self, key: JobKey, record: Record, step: Queue) -> None:
+    def enqueue(self, key: JobKey, record: Record, step: Queue, view: View) -> None:
         self.steps[key] = step
+        if step.resume is not None:
+            self.preemptions.recover(record, step.resume, view)
         candidate = Candidate(
             key,
             record.uid,
@@ -86,6 +90,15 @@ class Queues:
         self.dequeue(key)
         self.waits.pop(key, None)
         self.first_seen.pop(key, None)
+
+    def reweigh(self, version: int, weights: dict[str, float]) -> bool:
+        """Fair share weighs namespaces by WEIGHTS (of VERSION) from now on; whether
+        that is news (admission decides again)."""
+        if version == self._weights or self.limits.fair_share is None:
+            return False
+        self._weights, self._stale = version, True
+        self.limits = replace(self.limits, fair_share=weights)
+        return True
 
     def redecide(self) -> None:
         """Decide again on the next pass (a job's write landed, say)."""

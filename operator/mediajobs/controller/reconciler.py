@@ -33,6 +33,8 @@ from mediajobs.controller.lanes import Lane
 from mediajobs.controller.ledger import Ledger
 from mediajobs.controller.logins import Logins
 from mediajobs.controller.metrics import Metrics
+from mediajobs.controller.namespaces import NamespaceWeights, warn
+from mediajobs.controller.namespaces import informers as namespace_informers
 from mediajobs.controller.queues import Queues, limits_from
 from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.sessions import Sessions
@@ -105,6 +107,7 @@ class Reconciler:
         self.view = View()
         self.ledger = Ledger()
         self.queues = Queues(self.limits)
+        self.weights = NamespaceWeights(config.fair_share.weights)
         self.positions = Positions()
         self.progress = Progress()
         self.finishes = Finishes()
@@ -163,6 +166,13 @@ class Reconciler:
         if self.view.quota(event_type, body):
             self._kick()
 
+    def observe_namespace(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        bad = self.weights.observe(event_type, body)
+        if bad is not None:
+            self.effects.spawn(None, warn(self.api, body, bad, self.clock.now()), Lane.EVENT)
+        if self.queues.reweigh(self.weights.version, self.weights.weights()):
+            self._kick()
+
     def observe_session(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         self.sessions.observe(event_type, body)
         self.logins.observe_session(body)
@@ -186,7 +196,8 @@ class Reconciler:
 
     def informers(self) -> list[Informer]:
         """The watches that feed the view: MediaJobs, the operator's Jobs and their pods
-        (selected by label, like the Jobs), quotas."""
+        (selected by label, like the Jobs), quotas; with fair share on, the namespaces'
+        weight labels (controller/namespaces.py)."""
         scopes: list[str | None] = [*self.namespaces] or [None]  # None: every namespace
         out = []
         ours = Selection(labels=f"{MANAGED_BY_LABEL}={MANAGER}")
@@ -202,6 +213,8 @@ class Reconciler:
                 Informer(self.api, quotas_path(ns), self.observe_quota, clock=self.clock),
                 Informer(self.api, hitlsessions_path(ns), self.observe_session, clock=self.clock),
             ]
+        if self.limits.fair_share is not None:  # the weights' labels
+            out += namespace_informers(self.api, scopes, self.observe_namespace, self.clock)
         return out
 
     async def sync(self, informers: Sequence[Informer]) -> None:
@@ -291,7 +304,7 @@ class Reconciler:
             case Sleep(until=until):
                 self.effects.at(until, key)
             case Queue():
-                self.queues.enqueue(key, record, step)
+                self.queues.enqueue(key, record, step, self.view)
             case Hold(job=job, check_at=check_at):
                 self._hold(key, record, job)
                 if check_at is not None:

@@ -25,6 +25,7 @@ __all__ = [
     "jobs_path",
     "leases_path",
     "mediajobs_path",
+    "namespaces_path",
     "pods_path",
     "quotas_path",
 ]
@@ -71,6 +72,10 @@ def quotas_path(namespace: str | None = None) -> str:
     return (
         f"/api/v1/namespaces/{namespace}/resourcequotas" if namespace else "/api/v1/resourcequotas"
     )
+
+
+def namespaces_path(name: str | None = None) -> str:
+    return f"/api/v1/namespaces/{name}" if name else "/api/v1/namespaces"
 
 
 def leases_path(namespace: str, name: str | None = None) -> str:

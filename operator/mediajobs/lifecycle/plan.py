@@ -327,6 +327,8 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
             return Finish(current)
         if not current.suspended:
             return _running_plan(record, current, pending, now, start_timeout)
+    if phase == Phase.QUEUED and current is not None and current.finished and _preempted(record):
+        return Finish(current)  # preempted as it ended (the suspend came late): it stands
     if phase == Phase.WAITING_FOR_HUMAN:
         return _human_plan(record, session, now)
     return _waiting_plan(record, current, now)
@@ -413,6 +415,12 @@ def waiting_since(record: Record) -> datetime | None:
     conditions = record.status.conditions or []
     waiting = (c for c in conditions if c.type == "WaitingForHuman" and c.status == "True")
     return next((c.last_transition_time for c in waiting), None)
+
+
+def _preempted(record: Record) -> bool:
+    """Whether RECORD waits because it was preempted (the Admitted condition says so)."""
+    conditions = record.status.conditions or []
+    return any(c.type == "Admitted" and c.reason == "Preempted" for c in conditions)
 
 
 def _waiting_plan(record: Record, current: JobView | None, now: datetime) -> Plan:

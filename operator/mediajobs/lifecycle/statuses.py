@@ -396,12 +396,20 @@ def progressed(progress: int) -> Transition:
     return Transition(MediaJobStatus(progress=progress))
 
 
-def preempted(record: Record, by: str, by_priority: int, now: datetime) -> Transition:
-    """Its Job was suspended so that BY (of priority BY_PRIORITY) could take its slot: it
-    waits again in its original place, its attempt and retry budget untouched (its
-    worker removes its partial output on SIGTERM: worker/outputs.py)."""
+def preempted(
+    record: Record, by: str, by_priority: int, now: datetime, *, fair_share: bool = False
+) -> Transition:
+    """Its Job was suspended so that BY (of priority BY_PRIORITY) could take its slot
+    (FAIR_SHARE: its namespace held more than its share): it waits again in its original
+    place, its attempt and retry budget untouched (its worker removes its partial output
+    on SIGTERM: worker/outputs.py)."""
+    why = (
+        f"for fair share (namespace {record.key.namespace} holds more than its share)"
+        if fair_share
+        else "to free its slot"
+    )
     say = (
-        f"preempted by {by} (priority {by_priority}) to free its slot; queued again in its "
+        f"preempted by {by} (priority {by_priority}) {why}; queued again in its "
         f"place, attempt {record.status.attempts or 0} resumes when admitted (no retry spent)"
     )
     return _transition(

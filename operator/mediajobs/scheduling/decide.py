@@ -25,7 +25,9 @@ Where a category opts in, the job at the head of a held category may preempt
 running jobs of lower priority (scheduling/preempt.py: which, and why never
 more); the decision names them and the job waits until their pods have
 stopped (SNAPSHOT.stopping). With fair share on, jobs of one priority are
-considered in fair-share order across namespaces (scheduling/fairshare.py).
+considered in fair-share order across namespaces (scheduling/fairshare.py),
+and where it may preempt, a namespace over its share gives the head a slot
+(scheduling/fairpreempt.py). (A little over 400 lines: one pass's rules.)
 """
 
 from __future__ import annotations
@@ -37,9 +39,18 @@ from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
 from mediajobs.config import Preemption
+from mediajobs.scheduling.fairpreempt import give_back, held_after
 from mediajobs.scheduling.fairshare import fair_order, shares_of
 from mediajobs.scheduling.model import Active, Candidate, Demand, JobKey, Quota
-from mediajobs.scheduling.preempt import Room, Victim, allows, eligible, fewest, victim_order
+from mediajobs.scheduling.preempt import (
+    Room,
+    Victim,
+    allows,
+    eligible,
+    fewest,
+    unclaimed,
+    victim_order,
+)
 from mediajobs.throttle import RateLimit
 
 
@@ -58,6 +69,7 @@ class Limits:
     min_start_interval: Mapping[Category, float] = field(default_factory=dict)  # seconds
     preemption: Mapping[Category, Preemption] = field(default_factory=dict)
     fair_share: Mapping[str, float] | None = None  # namespace weights; None: off
+    fair_preemption: bool = False  # fair share may preempt (scheduling/fairpreempt.py)
     platform_starts_per_minute: Mapping[str, float] = field(default_factory=dict)
 
     def platform_buckets(self) -> dict[str, RateLimit[None]]:
@@ -74,7 +86,8 @@ class Snapshot:
     last_start: Mapping[Category, datetime] = field(default_factory=dict)
     platform_starts: Mapping[str, RateLimit[None]] = field(default_factory=dict)  # not spent
     progress: Mapping[JobKey, int] = field(default_factory=dict)  # of running jobs
-    stopping: Mapping[JobKey, JobKey] = field(default_factory=dict)  # victim -> its preemptor
+    # victim -> its preemptor (None: not known, after a restart: its category waits for it)
+    stopping: Mapping[JobKey, JobKey | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,12 +123,14 @@ class _Usage:
     pods: Counter[tuple[str, Category]] = field(default_factory=Counter)
     gpus: Counter[tuple[str, Category]] = field(default_factory=Counter)
     memory: Counter[tuple[str, Category]] = field(default_factory=Counter)
+    ns_vram: Counter[str] = field(default_factory=Counter)  # what fair share weighs
 
     def add(self, namespace: str, demand: Demand, pool: str | None, count: int = 1) -> None:
         scope = (namespace, demand.category)
         self.running[demand.category] += count
         if pool is not None:
             self.vram[pool] += demand.vram_mib * count
+            self.ns_vram[namespace] += demand.vram_mib * count
         self.pods[scope] += count
         self.gpus[scope] += demand.gpus * count
         self.memory[scope] += demand.memory_bytes * count
@@ -195,6 +210,7 @@ class _Pass:
     chosen: set[JobKey] = field(default_factory=set)  # victims, stopping or chosen now
     preempting: dict[JobKey, list[JobKey]] = field(default_factory=dict)  # by -> victims
     gpu_held: int | None = None  # the highest priority (lowest number) a held GPU job has
+    unclaimed: set[Category] = field(default_factory=set)  # a victim of no known preemptor stops
 
     def _wake(self, at: datetime) -> None:
         self.wake_at = at if self.wake_at is None else min(self.wake_at, at)
@@ -221,9 +237,9 @@ class _Pass:
         if never is not None:
             self.reject[c.key] = never
             return
-        by = self.snapshot.stopping.get(c.key)
-        if by is not None:  # preempted, re-queued: its slot is not free yet
-            self.hold(c, f"preempted by {by}: waiting for its pods to stop")
+        if c.key in self.snapshot.stopping:  # preempted, re-queued: its slot is not free yet
+            by = self.snapshot.stopping[c.key]
+            self.hold(c, f"preempted{f' by {by}' if by else ''}: waiting for its pods to stop")
             return
         if cat not in self.held:
             blocked, pool = self._category_room(c)
@@ -255,6 +271,8 @@ class _Pass:
         gpu = _needs_pool(c.demand)
         if not allows(rules, cat) or _quota_room(c, quota, self.usage) is not None:
             return ()
+        if cat in self.unclaimed:
+            return ()  # a victim preempted before a restart is stopping: its slot comes
         if self._rate_ready_at(cat) is not None:
             return ()
         if gpu and self.gpu_held is not None and self.gpu_held < c.priority:
@@ -263,13 +281,18 @@ class _Pass:
         pools = [p for p in self.limits.pools if p.vram_mib >= c.demand.vram_mib] if gpu else [None]
         snap = self.snapshot
         best: tuple[Active, ...] = ()
-        for pool in pools:
-            vram = (
+        rooms = [
+            Room(
+                c,
+                None if pool is None else pool.name,
+                slots,
                 0
                 if pool is None
-                else self.usage.vram[pool.name] + c.demand.vram_mib - pool.vram_mib
+                else max(0, self.usage.vram[pool.name] + c.demand.vram_mib - pool.vram_mib),
             )
-            room = Room(c, None if pool is None else pool.name, slots, max(vram, 0))
+            for pool in pools
+        ]
+        for room in rooms:
             ordered = sorted(
                 (
                     a
@@ -282,9 +305,35 @@ class _Pass:
             found = fewest(ordered, room, rules[cat].max_victims_per_admission)
             if found and (not best or len(found) < len(best)):
                 best = found
-        self.preempt += [Victim(a, c) for a in best]
+        reason = "LowerPriority"
+        if not best and self.limits.fair_preemption and self.limits.fair_share is not None:
+            best, reason = self._fair_victim(rooms), "FairShare"
+        self.preempt += [Victim(a, c, reason) for a in best]
         self.chosen.update(a.key for a in best)
         return best
+
+    def _fair_victim(self, rooms: Sequence[Room]) -> tuple[Active, ...]:
+        """The job a namespace over its share gives back to the preemptor of ROOMS, if any
+        may (scheduling/fairpreempt.py): shares as they will be once the victims chosen
+        before have stopped and their preemptors run."""
+        snap, cat = self.snapshot, rooms[0].preemptor.demand.category
+        held = held_after(
+            cat,
+            self.usage.pods,
+            self.usage.ns_vram,
+            leaving=[a for a in snap.active if a.key in self.chosen],
+            coming=[c for c in snap.candidates if c.key in self.preempting],
+            cap=self.limits.max_running[cat],
+            vram_total=sum(p.vram_mib for p in self.limits.pools) if cat.uses_gpu else 0,
+            weights=self.limits.fair_share or {},
+        )
+        active = [a for a in snap.active if a.key not in self.chosen]
+        rules = self.limits.preemption
+        for room in rooms:
+            found = give_back(room, active, held, rules=rules, progress=snap.progress, now=snap.now)
+            if found is not None:
+                return (found,)
+        return ()
 
     def _rate_ready_at(self, cat: Category) -> datetime | None:
         """When CAT's start rate lets the next job start, if not now."""
@@ -343,7 +392,9 @@ def decide(snapshot: Snapshot, limits: Limits) -> Decision:
         run.usage.add(namespace, demand, pool, count)
     for victim, by in snapshot.stopping.items():
         run.chosen.add(victim)
-        run.preempting.setdefault(by, []).append(victim)
+        if by is not None:
+            run.preempting.setdefault(by, []).append(victim)
+    run.unclaimed = unclaimed(snapshot.active, snapshot.stopping)
     weights = limits.fair_share
     if weights is not None and len({c.key.namespace for c in snapshot.candidates}) > 1:
         vram_total = sum(p.vram_mib for p in limits.pools)

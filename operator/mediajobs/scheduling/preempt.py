@@ -37,7 +37,8 @@ SEARCH_WIDTH = 12  # eligible jobs the exact search looks at (C(12, 3) = 220 set
 
 @dataclass(frozen=True)
 class Victim:
-    """A running job to stop (suspend), and why: REASON is LowerPriority."""
+    """A running job to stop (suspend), and why: REASON is LowerPriority, or FairShare
+    (scheduling/fairpreempt.py)."""
 
     active: Active
     by: Candidate
@@ -66,11 +67,15 @@ def eligible(
     rules: Mapping[Category, Preemption],
     progress: Mapping[JobKey, int],
     now: datetime,
+    *,
+    same_priority: bool = False,
 ) -> bool:
-    """Whether A may be stopped to make ROOM (its own category's protections apply)."""
+    """Whether A may be stopped to make ROOM (its own category's protections apply);
+    SAME_PRIORITY: a job of the preemptor's own priority may be too (fair share)."""
     c = room.preemptor
     rule = rules.get(a.demand.category)
-    if rule is None or not allows(rules, a.demand.category) or a.priority <= c.priority:
+    higher = a.priority < c.priority if same_priority else a.priority <= c.priority
+    if rule is None or not allows(rules, a.demand.category) or higher:
         return False
     shares = a.demand.category == c.demand.category or (
         room.pool is not None and a.pool == room.pool
@@ -93,6 +98,17 @@ def _frees(victims: Sequence[Active], room: Room) -> bool:
     slots = sum(1 for v in victims if v.demand.category == category)
     vram = sum(v.demand.vram_mib for v in victims if room.pool is not None and v.pool == room.pool)
     return slots >= room.slots and vram >= room.vram_mib
+
+
+def unclaimed(active: Sequence[Active], stopping: Mapping[JobKey, JobKey | None]) -> set[Category]:
+    """The categories where a victim whose preemptor is not known (found stopping after a
+    restart) frees a slot or VRAM: their heads wait for it instead of preempting again."""
+    out: set[Category] = set()
+    for a in active:
+        if a.key in stopping and stopping[a.key] is None:
+            gpu = a.pool is not None
+            out.update(c for c in Category if c == a.demand.category or (gpu and c.uses_gpu))
+    return out
 
 
 def fewest(candidates: Sequence[Active], room: Room, most: int) -> tuple[Active, ...] | None:

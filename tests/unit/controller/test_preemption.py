@@ -6,10 +6,13 @@ import random
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from mediajobs.api.common import Category
 from mediajobs.controller.reports import POSITION_MIN_INTERVAL
 from mediajobs.jobs.naming import MEDIAJOB_LABEL
 from mediajobs.kube.port import jobs_path, mediajobs_path, pods_path
+from mediajobs.scheduling.model import JobKey
 from tests.builders import mediajob
 from tests.unit.controller.world import NS, World, world
 
@@ -199,3 +202,54 @@ def stamp_events(w: World) -> None:
         w.api.events[-1]["at"] = event["now"]
 
     w.api.post_event = stamped  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("status_written", [True, False])
+async def test_a_restart_while_the_victim_stops_admits_once_and_loses_no_job(
+    status_written: bool,
+) -> None:
+    """The operator dies with the victim's Job suspended, its pod still running, the
+    preemptor not yet admitted (and, STATUS_WRITTEN False, the victim's Queued status
+    lost). The new one finds the victim stopping: the preemptor waits for that slot,
+    no other job is preempted, nothing runs over the cap, and every job ends once."""
+    async with world(limits=preempting(cpu=2)) as w:
+        for name in ("low-0", "low-1"):
+            await w.submit(mediajob(name).priority(8))
+            await w.pod_says(name, RUNNING)
+            await w.advance(61.0)
+        if not status_written:
+            w.api.fail("patch", "mediajobs", times=100)
+        await w.submit(mediajob("urgent").priority(1))
+        assert w.jobs_of("low-1")[0]["spec"]["suspend"] is True
+        assert w.phase("low-1") == ("Queued" if status_written else "Running")
+        await w.crash()
+        w.api.heal()
+        suspends = w.api.count("patch", "jobs")
+
+        await w.start()
+        # Timers come due (the fake Job keeps its first startTime, where a resumed one gets
+        # a new one: past the start timeout, 600 s, low-1 would be given up on resuming).
+        await w.advance(300.0)
+        assert w.jobs_of("urgent") == []
+        assert w.jobs_of("low-0")[0]["spec"]["suspend"] is False
+        assert w.api.count("patch", "jobs") == suspends  # the new operator suspended nothing
+        assert "waiting for its pods to stop" in w.rec.queues.waits[key("low-1")].reason
+
+        await stop_pod(w, "low-1")
+        assert [j["spec"].get("suspend") for j in w.jobs_of("urgent")] == [False]
+        assert w.phase("urgent") == "Running"
+        assert w.phase("low-1") == "Queued"
+        await w.pod_says("urgent", RUNNING)
+        await w.end_job("urgent")
+        (job,) = w.jobs_of("low-1")
+        assert job["spec"]["suspend"] is False
+        await w.pod_says("low-1", RUNNING)
+        for name in ("low-0", "low-1"):
+            await w.end_job(name)
+        assert w.phases() == {"low-0": "Succeeded", "low-1": "Succeeded", "urgent": "Succeeded"}
+        assert w.status("low-1")["attempts"] == 1 and "failures" not in w.status("low-1")
+        assert len(w.api.items(jobs_path(NS))) == 3  # one Job each: none admitted twice
+
+
+def key(name: str) -> JobKey:
+    return JobKey(NS, name)

@@ -9,7 +9,7 @@ each deadline on the way. Nothing sleeps; a test runs in milliseconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,8 +27,8 @@ MAX_TURNS = 100_000  # turns of the event loop before a settle gives up (a busy 
 
 
 class World:
-    def __init__(self, *, writers: int = 32, **config: Any) -> None:
-        self.writers = writers
+    def __init__(self, *, writers: int = 32, scope: Sequence[str] = (NS,), **config: Any) -> None:
+        self.writers, self.scope = writers, list(scope)
         self.clock = FakeClock()
         self.api = FakeApi(self.clock)
         self.config = OperatorConfig.model_validate(config)
@@ -50,7 +50,7 @@ class World:
             Metrics(),
             clock=self.clock,
             writers=self.writers,
-            namespaces=[NS],
+            namespaces=self.scope,
         )
         informers = rec.informers()
         self._tasks = [asyncio.create_task(i.run()) for i in informers]
@@ -175,8 +175,11 @@ class World:
 
 
 @asynccontextmanager
-async def world(*, writers: int = 32, **config: Any) -> AsyncIterator[World]:
-    w = World(writers=writers, **config)
+async def world(
+    *, writers: int = 32, scope: Sequence[str] = (NS,), **config: Any
+) -> AsyncIterator[World]:
+    """An operator watching SCOPE (empty: the whole cluster) with CONFIG."""
+    w = World(writers=writers, scope=scope, **config)
     await w.start()
     try:
         yield w

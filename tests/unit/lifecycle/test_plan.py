@@ -34,6 +34,13 @@ from mediajobs.lifecycle.records import JobView, Record, job_from_body, record_f
 from tests.builders import mediajob
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+PREEMPTED = {
+    "type": "Admitted",
+    "status": "False",
+    "reason": "Preempted",
+    "message": "preempted by ns/x",
+    "lastTransitionTime": "2026-11-25T11:30:00Z",
+}
 RETENTION = Retention()
 
 
@@ -92,6 +99,12 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
         record(phase="Running", attempts=1),
         job(1, finished=True),
         Finish(job(1, finished=True)),
+    ),
+    (
+        "preempted as its attempt ended: the outcome stands, no new attempt",
+        record(phase="Queued", attempts=1, conditions=[PREEMPTED]),
+        job(1, finished=True, suspended=True),
+        Finish(job(1, finished=True, suspended=True)),
     ),
     (
         "Job ahead of status (crash after create)",

@@ -209,3 +209,27 @@ def test_the_same_snapshot_gives_the_same_victims() -> None:
     first = run([job("u").priority(1).obj()], active, limits(cpu=6))
     again = run([job("u").priority(1).obj()], list(reversed(active)), limits(cpu=6))
     assert victims(first) == victims(again) == ["v0"]
+
+
+def test_a_victim_of_no_known_preemptor_is_waited_for_and_no_other_is_chosen() -> None:
+    # After a restart, p9 was found stopping for a preemptor no longer known: the urgent
+    # job at the head waits for that slot, p8 stays, and p9 itself waits (its pods stop).
+    p9, p8 = job("p9").priority(9).active(), job("p8").priority(8).active()
+    stopping = {p9.key: None}
+    d = run(
+        [job("urgent").priority(1).obj(), job("p9").priority(9).obj()], [p8, p9], stopping=stopping
+    )
+    assert victims(d) == []
+    assert d.wait[JobKey("ns", "urgent")].reason == "cpu: 2/2 running"
+    assert d.wait[JobKey("ns", "p9")].reason == "preempted: waiting for its pods to stop"
+    # A GPU victim's VRAM is waited for by both GPU categories.
+    enc = job("enc").priority(9).gpu(ENC, 8000).active("default")
+    ai = job("ai").priority(1).gpu(AI, 8000).obj()
+    lim = limits(ai=2)
+    d = run(
+        [ai],
+        [enc, job("enc2").priority(9).gpu(ENC, 8000).active("default")],
+        lim,
+        stopping={enc.key: None},
+    )
+    assert victims(d) == []
