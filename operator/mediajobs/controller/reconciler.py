@@ -68,6 +68,7 @@ from mediajobs.lifecycle.plan import (
     Plan,
     Queue,
     Recreate,
+    Retry,
     Sleep,
     Suspend,
     plan,
@@ -299,6 +300,8 @@ class Reconciler:
                 spawn(key, self._finish(record, job))
             case FailInvalid(reason=reason):
                 spawn(key, act.write(record, statuses.invalid(record, reason, now)))
+            case Retry():
+                spawn(key, act.write(record, statuses.retried(record, now)))
             case Cancel(job=job):
                 spawn(key, act.cancel(record, job), Lane.ADMIT)
             case Suspend(job=job):

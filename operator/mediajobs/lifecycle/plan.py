@@ -76,6 +76,12 @@ class FailInvalid:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """Failed, and a person asked to run it again (spec.manualRetries above what was acted
+    on): queue it with a fresh retry budget."""
+
+
+@dataclass(frozen=True)
 class Cancel:
     job: JobView | None  # a Job to delete first
 
@@ -184,6 +190,7 @@ Plan = (
     | Sleep
     | Expire
     | FailInvalid
+    | Retry
     | Cancel
     | Suspend
     | Finish
@@ -209,6 +216,11 @@ def ttl_seconds(record: Record, retention: Retention) -> int | None:
         Phase.FAILED: retention.failed_seconds,
         Phase.CANCELLED: retention.cancelled_seconds,
     }.get(record.phase or Phase.PENDING)
+
+
+def retry_requested(record: Record) -> bool:
+    """Whether spec.manualRetries asks for a run the operator has not given yet."""
+    return record.spec.manual_retries > (record.status.manual_retries or 0)
 
 
 def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
@@ -257,6 +269,8 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
     session: Session | None,
 ) -> Plan:
     phase = record.phase
+    if phase == Phase.FAILED and retry_requested(record):
+        return Retry()
     if phase is not None and phase.finished:
         return _finished_plan(record, retention, now)
     if record.spec.cancel:
