@@ -26,7 +26,7 @@ from typing import Any
 from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock, SystemClock
 from mediajobs.config import OperatorConfig
-from mediajobs.controller.actions import POOL_LABEL, Actions
+from mediajobs.controller.actions import Actions
 from mediajobs.controller.effects import Effects
 from mediajobs.controller.lanes import Lane
 from mediajobs.controller.ledger import Ledger
@@ -37,7 +37,7 @@ from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.sessions import Sessions
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
 from mediajobs.controller.view import View
-from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
+from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER, POOL_LABEL
 from mediajobs.kube.port import (
     Api,
     ApiError,

@@ -18,7 +18,7 @@ import yaml
 from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
 
 from mediajobs.config import OperatorConfig
-from mediajobs.controller.actions import POOL_LABEL
+from mediajobs.jobs.naming import POOL_LABEL
 from mediajobs.kube.client import Kube
 from mediajobs.kube.errors import ApiError
 from mediajobs.kube.login import Login, LoginError, Source

@@ -13,10 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
-
 from mediajobs.api.mediajob import Phase
 from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.kube.errors import ApiError
@@ -209,6 +205,11 @@ async def watch(cluster: Cluster, flags: Globals, args: argparse.Namespace, out:
         return f"{table}\n\n{len(jobs)} MediaJobs · every {args.interval:g}s · Ctrl-C to stop"
 
     if out.isatty():
+        # rich only here: every other command starts faster without it
+        from rich.console import Console  # noqa: PLC0415
+        from rich.live import Live  # noqa: PLC0415
+        from rich.text import Text  # noqa: PLC0415
+
         console = Console(file=out)
         with Live(Text(await frame()), console=console, auto_refresh=False) as live:
             while True:
