@@ -14,18 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
 
-from mediajobs.config import OperatorConfig
-from mediajobs.jobs.naming import POOL_LABEL
 from mediajobs.kube.client import Kube
 from mediajobs.kube.errors import ApiError
 from mediajobs.kube.login import Login, LoginError, Source
 from mediajobs.kube.port import (
     Selection,
     hitlsessions_path,
-    jobs_path,
     mediajobs_path,
     pods_path,
     secrets_path,
@@ -34,7 +30,6 @@ from mediajobs.plugin.args import LATEST, Globals
 from mediajobs.plugin.render import newest
 
 Body = dict[str, Any]
-OPERATOR_LABELS = "app.kubernetes.io/name=mediajobs"
 FOLLOW_READ_TIMEOUT = 24 * 3600.0  # a quiet worker is no reason to stop following its log
 
 
@@ -127,49 +122,6 @@ class Cluster:
             path, params, read_timeout=FOLLOW_READ_TIMEOUT, accept="*/*"
         ) as body:
             yield body
-
-    async def gpu_pools_of_jobs(self, namespace: str | None) -> dict[str, str]:
-        """Job name -> the GPU pool it was placed in (its label), for the Jobs that have one."""
-        jobs = await self.kube.list_all(
-            jobs_path(namespace), Selection(labels=POOL_LABEL, metadata_only=True)
-        )
-        return {j["metadata"]["name"]: j["metadata"]["labels"][POOL_LABEL] for j in jobs}
-
-    # ---- the operator ----------------------------------------------------------------
-
-    async def operator_stats(self, namespace: str) -> tuple[Body | None, str]:
-        """The operator's /stats through the API server's service proxy (None, and why
-        not, when there is no such Service or it does not answer)."""
-        services = await self.kube.list_all(
-            f"/api/v1/namespaces/{namespace}/services",
-            Selection(labels=f"{OPERATOR_LABELS},app.kubernetes.io/component=operator"),
-        )
-        if not services:
-            return None, f"no operator Service in namespace {namespace}"
-        name = services[0]["metadata"]["name"]
-        path = f"/api/v1/namespaces/{namespace}/services/{name}:http/proxy/stats"
-        try:
-            return await self.kube.request("GET", path, forbidden_stops=False), f"service/{name}"
-        except ApiError as err:
-            return None, f"service/{name} did not answer: {err}"
-
-    async def operator_config(self, namespace: str) -> tuple[OperatorConfig, str]:
-        """The operator's configuration (its chart's ConfigMap), or the defaults."""
-        try:
-            maps = await self.kube.list_all(
-                f"/api/v1/namespaces/{namespace}/configmaps", Selection(labels=OPERATOR_LABELS)
-            )
-        except ApiError as err:
-            return OperatorConfig(), f"the default limits (the operator's ConfigMap: {err})"
-        for cm in maps:
-            text = (cm.get("data") or {}).get("config.yaml")
-            if text:
-                config = OperatorConfig.model_validate(yaml.safe_load(text) or {})
-                return config, f"the limits of configmap/{cm['metadata']['name']}"
-        return (
-            OperatorConfig(),
-            f"the default limits (no operator ConfigMap in namespace {namespace})",
-        )
 
     # ---- HitlSessions ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ kubectl's: upper-case headers, columns padded to the widest cell, two spaces apa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -255,6 +255,15 @@ def hitl_table(sessions: Sequence[Body], now: datetime, *, namespaces: bool) -> 
         rows.append([s["metadata"].get("namespace", ""), *row] if namespaces else row)
     headers = ["NAMESPACE", *HITL_HEADERS] if namespaces else HITL_HEADERS
     return table(headers, rows)
+
+
+def listing(items: Sequence[Body], output: str | None, table: Callable[[], str], kind: str) -> str:
+    """ITEMS as -o OUTPUT shows them: a List, names, or TABLE's text."""
+    if output in ("json", "yaml"):
+        return printed(items, output)
+    if output == "name":
+        return names(items, kind)
+    return table()
 
 
 def printed(obj: Body | Sequence[Body], output: str) -> str:

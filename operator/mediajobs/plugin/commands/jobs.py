@@ -1,47 +1,22 @@
-"""Each command of `kubectl mediajobs`, carried out against a logged-in Cluster.
-
-A command prints what kubectl would (a table, an object, "kind/name verb") on stdout
-and returns its exit status; what went wrong is raised as PluginError (main.py prints
-it as one line).
-"""
+"""The MediaJob commands: list, get, watch, wait, logs and the actions (retry, resubmit,
+cancel, pause, resume), whose patches changes.py decides."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from mediajobs.api.mediajob import Phase
-from mediajobs.jobs.naming import COOKIES_KEY, platform_secret_name
 from mediajobs.kube.errors import ApiError
 from mediajobs.kube.port import Selection, mediajobs_path
-from mediajobs.lifecycle.hitl import cookies_problem
 from mediajobs.plugin import changes, render
-from mediajobs.plugin.access import Cluster, PluginError, read_file
+from mediajobs.plugin.access import Cluster, PluginError
 from mediajobs.plugin.args import Globals
-from mediajobs.plugin.stats import computed, stats_text
+from mediajobs.plugin.commands import MEDIAJOB, Command, emit, now
 
-MEDIAJOB = "mediajob.mediajobs.dev"
-HITLSESSION = "hitlsession.mediajobs.dev"
 WAIT_WATCH_SECONDS = 60  # a wait's watch is renewed this often (a proxy may drop it silently)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _emit(out: TextIO, text: str) -> None:
-    out.write(text + "\n")
-
-
-def _listing(items: Sequence[Any], flags: Globals, table: Callable[[], str], kind: str) -> str:
-    if flags.output in ("json", "yaml"):
-        return render.printed(list(items), flags.output)
-    if flags.output == "name":
-        return render.names(items, kind)
-    return table()
 
 
 def _filtered(jobs: Sequence[Any], args: argparse.Namespace) -> list[Any]:
@@ -58,45 +33,24 @@ async def list_(cluster: Cluster, flags: Globals, args: argparse.Namespace, out:
     wide, everywhere = flags.output == "wide", flags.all_namespaces
 
     def table() -> str:
-        return render.jobs_table(jobs, _now(), wide=wide, namespaces=everywhere)
+        return render.jobs_table(jobs, now(), wide=wide, namespaces=everywhere)
 
-    _emit(out, _listing(jobs, flags, table, MEDIAJOB))
+    emit(out, render.listing(jobs, flags.output, table, MEDIAJOB))
     return 0
 
 
 async def get(cluster: Cluster, flags: Globals, args: argparse.Namespace, out: TextIO) -> int:
     job = await cluster.mediajob(args.name)
     if flags.output in ("json", "yaml"):
-        _emit(out, render.printed(job, flags.output))
+        emit(out, render.printed(job, flags.output))
     elif flags.output == "name":
-        _emit(out, render.names([job], MEDIAJOB))
+        emit(out, render.names([job], MEDIAJOB))
     else:
-        _emit(out, render.describe_job(job, await cluster.events_of(job), _now()))
+        emit(out, render.describe_job(job, await cluster.events_of(job), now()))
     return 0
 
 
-async def stats(cluster: Cluster, flags: Globals, args: argparse.Namespace, out: TextIO) -> int:
-    """The operator's own /stats when the API server can proxy to it; else computed."""
-    document, said = await cluster.operator_stats(args.operator_namespace)
-    if document is not None:
-        source = f"the operator's /stats ({said}, through the API server)"
-    else:
-        config, limits = await cluster.operator_config(args.operator_namespace)
-        scope = None if flags.all_namespaces else cluster.namespace
-        pools = await cluster.gpu_pools_of_jobs(scope)
-        document = computed(await cluster.mediajobs(), config, pools)
-        where = "every namespace" if scope is None else f"namespace {scope}"
-        source = f"computed from the MediaJobs of {where} and {limits} ({said})"
-    if flags.output in ("json", "yaml"):
-        _emit(out, render.printed(document, flags.output))
-    else:
-        _emit(out, stats_text(document, source))
-    return 0
-
-
-def _patcher(
-    decide: Callable[[Any], dict[str, Any]], verb: str
-) -> Callable[[Cluster, Globals, argparse.Namespace, TextIO], Awaitable[int]]:
+def _patcher(decide: Callable[[Any], dict[str, Any]], verb: str) -> Command:
     async def command(
         cluster: Cluster, flags: Globals, args: argparse.Namespace, out: TextIO
     ) -> int:
@@ -106,7 +60,7 @@ def _patcher(
         except changes.Refused as refused:
             raise PluginError(str(refused)) from refused
         await cluster.patch_spec(job, patch)
-        _emit(out, f"{MEDIAJOB}/{job['metadata']['name']} {verb}")
+        emit(out, f"{MEDIAJOB}/{job['metadata']['name']} {verb}")
         return 0
 
     return command
@@ -121,7 +75,7 @@ resume = _patcher(changes.resume_patch, "resumed")
 async def resubmit(cluster: Cluster, flags: Globals, args: argparse.Namespace, out: TextIO) -> int:
     job = await cluster.mediajob(args.name)
     created = await cluster.create_mediajob(job["metadata"]["namespace"], changes.resubmitted(job))
-    _emit(out, f"{MEDIAJOB}/{created['metadata']['name']} created")
+    emit(out, f"{MEDIAJOB}/{created['metadata']['name']} created")
     return 0
 
 
@@ -190,7 +144,7 @@ async def wait(cluster: Cluster, flags: Globals, args: argparse.Namespace, out: 
             f"timed out after {args.timeout:g}s waiting for mediajob {name} to be {wanted} "
             f"(it is {changes.phase_of(last)})"
         ) from None
-    _emit(out, f"{MEDIAJOB}/{name} condition met")
+    emit(out, f"{MEDIAJOB}/{name} condition met")
     return 0
 
 
@@ -201,7 +155,7 @@ async def watch(cluster: Cluster, flags: Globals, args: argparse.Namespace, out:
 
     async def frame() -> str:
         jobs = _filtered(await cluster.mediajobs(), args)
-        table = render.jobs_table(jobs, _now(), wide=wide, namespaces=everywhere)
+        table = render.jobs_table(jobs, now(), wide=wide, namespaces=everywhere)
         return f"{table}\n\n{len(jobs)} MediaJobs · every {args.interval:g}s · Ctrl-C to stop"
 
     if out.isatty():
@@ -219,58 +173,7 @@ async def watch(cluster: Cluster, flags: Globals, args: argparse.Namespace, out:
     while True:
         text = await frame()
         if text != shown:
-            _emit(out, text + "\n")
+            emit(out, text + "\n")
             out.flush()
             shown = text
         await asyncio.sleep(args.interval)
-
-
-async def hitl_list(cluster: Cluster, flags: Globals, args: argparse.Namespace, out: TextIO) -> int:
-    sessions = sorted(await cluster.hitlsessions(), key=lambda s: s["metadata"]["name"])
-
-    def table() -> str:
-        return render.hitl_table(sessions, _now(), namespaces=flags.all_namespaces)
-
-    _emit(out, _listing(sessions, flags, table, HITLSESSION))
-    return 0
-
-
-async def hitl_resolve(
-    cluster: Cluster, flags: Globals, args: argparse.Namespace, out: TextIO
-) -> int:
-    """Store the cookies in the session's Secret, then set spec.resolution; the operator
-    checks them and resolves the session. The cookies are checked here first and never
-    printed (a problem names cookies, never their values)."""
-    session = await cluster.hitlsession(args.name)
-    name = session["metadata"]["name"]
-    if not changes.session_open(session):
-        phase = session["status"]["phase"]
-        raise PluginError(f"hitlsession {name} is {phase}: there is nothing to resolve")
-    raw = read_file(args.cookies_file)
-    problem = cookies_problem(raw, _now())
-    if problem is not None:
-        raise PluginError(f"{args.cookies_file}: {problem}")
-    spec = session["spec"]
-    default = platform_secret_name(spec["creatorProfile"], spec["platform"])
-    secret, key = changes.secret_of(session, default, COOKIES_KEY)
-    await cluster.store_secret(session["metadata"]["namespace"], secret, key, raw)
-    await cluster.resolve_session(session, args.method)
-    _emit(out, f"{HITLSESSION}/{name} resolved ({args.method}; cookies stored in secret/{secret})")
-    return 0
-
-
-COMMANDS: dict[str, Callable[[Cluster, Globals, argparse.Namespace, TextIO], Awaitable[int]]] = {
-    "list": list_,
-    "get": get,
-    "stats": stats,
-    "retry": retry,
-    "resubmit": resubmit,
-    "cancel": cancel,
-    "pause": pause,
-    "resume": resume,
-    "logs": logs,
-    "wait": wait,
-    "watch": watch,
-    "hitl list": hitl_list,
-    "hitl resolve": hitl_resolve,
-}
