@@ -15,7 +15,7 @@ help:
 	@echo "                   CLUSTER=external: the chart and the demo on \$$KUBECONFIG (VALUES=files, MEDIA_DIR=dir)"
 	@echo "make down          stop the local cluster and remove the demo's media"
 	@echo "make test          lint + unit + integration tests (real local control plane)"
-	@echo "make bench         performance figures (operator, worker, watermark, a Job per MediaJob on the real node)"
+	@echo "make bench         performance figures (operator, kubectl mediajobs, worker, watermark, a Job per MediaJob on the real node)"
 	@echo "make crds          regenerate crds/ (and the chart's CRD templates) from the pydantic models"
 	@echo "make manifests     regenerate manifests/base, the example overlay and README's values reference from the chart"
 	@echo "make images        build the operator, FFmpeg worker and Redis images (hack/images.py)"
@@ -70,7 +70,7 @@ cluster-down:
 	python3 hack/cluster.py down
 
 # Figures and ratios measured in one run (not a timed test): the operator against
-# the local control plane, the worker against bare FFmpeg, the invisible watermark,
+# the local control plane (and `kubectl mediajobs list` over 2,000 MediaJobs), the worker against bare FFmpeg, the invisible watermark,
 # the media library (scan rate; compile_mega against one bare FFmpeg concat), and what
 # a Job per MediaJob costs on the real node (bench/jobcost.py: root and the images;
 # without root the images are not built and the phase says why it skips).

@@ -44,7 +44,7 @@ UNCAPPED = MEDIA | {
         "gpu_ai": {"maxRunning": 1},
     }
 }
-PHASES = ("steady", "handoff", "throughput", "backlog", "fairshare", "rss", "writes")
+PHASES = ("steady", "handoff", "throughput", "backlog", "fairshare", "rss", "writes", "plugin")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Sizes:
     backlog: int
     rss: int
     writes: int  # admissions per shape of writes
+    plugin: int  # MediaJobs that `kubectl mediajobs list` shows
 
 
 FULL = Sizes(
@@ -68,9 +69,18 @@ FULL = Sizes(
     backlog=2000,
     rss=10_000,
     writes=1000,
+    plugin=2000,
 )
 QUICK = Sizes(
-    steady=30, steady_rate=20, warmup=5, handoff=5, throughput=200, backlog=200, rss=500, writes=100
+    steady=30,
+    steady_rate=20,
+    warmup=5,
+    handoff=5,
+    throughput=200,
+    backlog=200,
+    rss=500,
+    writes=100,
+    plugin=200,
 )
 
 

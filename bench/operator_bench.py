@@ -37,6 +37,8 @@ Phases (DESIGN.md "Performance targets"):
   writes      no operator: the writes of an admission done by this client, 32 in flight
               (Job create; + MediaJob status patch; + Event; a status patch alone): what
               each costs the API server, the reason status and Events go in lanes of their own
+  plugin      no operator: 2,000 MediaJobs with queue statuses; `kubectl mediajobs list`
+              run as a process (bench/plugin.py): its wall time, target under 1 s
 
 All times are client-side (time.monotonic in this process): creationTimestamp has 1 s
 resolution. Watches ask for PartialObjectMetadata where only labels are needed.
@@ -82,6 +84,7 @@ from bench.harness import (
 )
 from bench.latency import handoff, steady
 from bench.load import backlog, rss, settle_row, throughput, writes
+from bench.plugin import plugin_list
 from mediajobs.kube.client import Kube
 from mediajobs.kube.login import Login
 
@@ -93,6 +96,7 @@ PHASE_FUNCTIONS = {
     "fairshare": fairshare,
     "rss": rss,
     "writes": writes,
+    "plugin": plugin_list,
 }
 
 

@@ -327,6 +327,14 @@ class MediaJobSpec(ApiModel):
         description="Stop for good: the job ends as Cancelled and its record is kept. "
         "Default false.",
     )
+    manual_retries: int = Field(
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="Requests to run a Failed job again (kubectl mediajobs retry raises it by "
+        "one): while it is above status.manualRetries, a Failed job is queued again with a "
+        "fresh retry budget (status.failures back to 0); ignored in other phases. Default 0.",
+    )
     start_after: datetime | None = Field(
         default=None,
         description="Do not start before this time (RFC 3339, e.g. 2025-01-31T22:00:00Z).",
@@ -469,6 +477,12 @@ class MediaJobStatus(ApiModel):
     )
     retry_after: datetime | None = Field(
         default=None, description="When a BackingOff job is retried."
+    )
+    manual_retries: int | None = Field(
+        default=None,
+        ge=0,
+        description="The spec.manualRetries the operator has acted on (a Failed job queued "
+        "again for each request).",
     )
     rate_limited_waits: int | None = Field(
         default=None,

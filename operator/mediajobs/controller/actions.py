@@ -16,14 +16,12 @@ from typing import Any
 from mediajobs.clock import Clock
 from mediajobs.config import OperatorConfig
 from mediajobs.jobs.build import build_job, suspend_patch
-from mediajobs.jobs.naming import CookiesRef
+from mediajobs.jobs.naming import POOL_LABEL, CookiesRef
 from mediajobs.jobs.outcome import Outcome, outcome
 from mediajobs.kube.port import Api, Selection, jobs_path, mediajobs_path, pods_path
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.dependencies import runnable_spec
 from mediajobs.lifecycle.records import JobView, Record
-
-POOL_LABEL = "mediajobs.dev/gpu-pool"
 
 Observe = Callable[[str, Mapping[str, Any]], None]
 

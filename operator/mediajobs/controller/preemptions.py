@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mediajobs.api.common import Category
-from mediajobs.controller.actions import POOL_LABEL, Actions
+from mediajobs.controller.actions import Actions
 from mediajobs.controller.effects import RETRY_AFTER_API_ERROR, Effects
 from mediajobs.controller.lanes import Lane
 from mediajobs.controller.view import View
+from mediajobs.jobs.naming import POOL_LABEL
 from mediajobs.kube.port import ApiError
 from mediajobs.lifecycle import statuses
 from mediajobs.lifecycle.records import JobView, Record

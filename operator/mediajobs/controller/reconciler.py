@@ -26,7 +26,7 @@ from typing import Any
 from mediajobs.api.mediajob import Phase
 from mediajobs.clock import Clock, SystemClock
 from mediajobs.config import OperatorConfig
-from mediajobs.controller.actions import POOL_LABEL, Actions
+from mediajobs.controller.actions import Actions
 from mediajobs.controller.dependents import Dependents
 from mediajobs.controller.effects import Effects
 from mediajobs.controller.lanes import Lane
@@ -40,7 +40,7 @@ from mediajobs.controller.reports import REPORT_BACKLOG, Positions, Progress
 from mediajobs.controller.sessions import Sessions
 from mediajobs.controller.snapshot import Finishes, QueueSnapshot, take
 from mediajobs.controller.view import View
-from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER
+from mediajobs.jobs.naming import MANAGED_BY_LABEL, MANAGER, POOL_LABEL
 from mediajobs.kube.port import (
     Api,
     ApiError,
@@ -72,6 +72,7 @@ from mediajobs.lifecycle.plan import (
     Plan,
     Queue,
     Recreate,
+    Retry,
     Sleep,
     Suspend,
     holds_slot,
@@ -326,6 +327,8 @@ class Reconciler:
                 spawn(key, self._finish(record, job))
             case FailInvalid(reason=reason):
                 spawn(key, act.write(record, statuses.invalid(record, reason, now)))
+            case Retry():
+                spawn(key, act.write(record, statuses.retried(record, now)))
             case Cancel(job=job):
                 spawn(key, act.cancel(record, job), Lane.ADMIT)
             case Suspend(job=job):

@@ -27,6 +27,7 @@ UID_LABEL = f"{GROUP}/uid"
 ATTEMPT_LABEL = f"{GROUP}/attempt"
 RUN_LABEL = f"{GROUP}/run"
 CATEGORY_LABEL = f"{GROUP}/category"
+POOL_LABEL = f"{GROUP}/gpu-pool"  # the GPU pool an admitted Job's VRAM is counted in
 # The one container of a Job's pod; podFailurePolicy and the outcome look it up by name.
 CONTAINER = "worker"
 # The platform session Secret's key holding the login cookies (lifecycle/hitl.py's format).

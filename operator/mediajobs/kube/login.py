@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from kubernetes.client import Configuration
 from kubernetes.config import ConfigException
 from kubernetes.config.incluster_config import (
@@ -146,8 +147,9 @@ def load(source: Source, now: datetime) -> Credentials:
         if source.service_account is not None:
             return _load_service_account(source.service_account, source.service, now)
         return _load_kubeconfig(source.kubeconfig, source.context, now)
-    except (ConfigException, OSError, KeyError, TypeError, ValueError) as err:
-        raise LoginError(f"cannot log in with {source.name}: {err}") from err
+    except (ConfigException, OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as err:
+        said = " ".join(str(err).split())  # a YAML error's marks span lines
+        raise LoginError(f"cannot log in with {source.name}: {said}") from err
 
 
 def _utcnow() -> datetime:

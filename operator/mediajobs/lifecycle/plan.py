@@ -80,6 +80,12 @@ class FailInvalid:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """Failed, and a person asked to run it again (spec.manualRetries above what was acted
+    on): queue it with a fresh retry budget."""
+
+
+@dataclass(frozen=True)
 class Cancel:
     job: JobView | None  # a Job to delete first
 
@@ -192,6 +198,7 @@ Plan = (
     | Sleep
     | Expire
     | FailInvalid
+    | Retry
     | Cancel
     | Suspend
     | Finish
@@ -235,6 +242,11 @@ def _settling(record: Record, job: JobView | None) -> JobView | None:
     if job is None or job.finished or record.phase != Phase.SUCCEEDED:
         return None
     return job if job.run == record.runs else None
+
+
+def retry_requested(record: Record) -> bool:
+    """Whether spec.manualRetries asks for a run the operator has not given yet."""
+    return record.spec.manual_retries > (record.status.manual_retries or 0)
 
 
 def _finished_plan(record: Record, retention: Retention, now: datetime) -> Plan:
@@ -307,6 +319,8 @@ def _plan(  # noqa: PLR0911, PLR0917 - one return per state; plan()'s arguments
 ) -> Plan:
     """DONE: JOB's worker exited 0, which ends the attempt as a Job condition would."""
     phase = record.phase
+    if phase == Phase.FAILED and retry_requested(record):
+        return Retry()
     if phase is not None and phase.finished:
         settling = _settling(record, job)
         return Hold(settling) if settling is not None else _finished_plan(record, retention, now)

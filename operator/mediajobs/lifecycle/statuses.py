@@ -338,6 +338,36 @@ def cancelled(record: Record, now: datetime) -> Transition:
     )
 
 
+def retried(record: Record, now: datetime) -> Transition:
+    """A person asked to run the Failed RECORD again (spec.manualRetries): it waits for
+    admission with its attempts reset and a fresh retry budget; its runs keep counting
+    (each names a Job, so none is reused)."""
+    asked = record.spec.manual_retries
+    say = (
+        f"retry requested (spec.manualRetries {asked}): queued again with a fresh budget "
+        f"of {record.spec.retry.limit} retries"
+    )
+    return _transition(
+        record,
+        Phase.PENDING,
+        now,
+        say=say,
+        conditions=[(C.FAILED, "False", "Retried"), (C.ADMITTED, "False", "Queued")],
+        event=("Normal", "Retried"),
+        changes=MediaJobStatus(
+            manual_retries=asked,
+            attempts=0,
+            runs=record.runs,
+            failures=0,
+            rate_limited_waits=None,
+            completed_at=None,
+            result=None,
+            progress=None,
+            message=say,
+        ),
+    )
+
+
 def suspended(record: Record, now: datetime) -> Transition:
     return _transition(
         record,

@@ -196,6 +196,34 @@ async def test_retry_after_waits_for_its_time() -> None:
         assert (w.phase("flaky"), w.status("flaky")["attempts"]) == ("Running", 2)
 
 
+async def test_a_retry_request_queues_a_failed_job_again_with_a_fresh_budget() -> None:
+    async with world() as w:
+        await w.submit(mediajob("broken").retry(limit=0))
+        await w.end_job("broken", failed=True)
+        assert (w.phase("broken"), w.status("broken")["failures"]) == ("Failed", 1)
+        await w.edit("broken", manualRetries=1, priority=4)
+        status = w.status("broken")
+        assert (status["phase"], status["attempts"], status["failures"]) == ("Running", 1, 0)
+        assert (status["runs"], status["manualRetries"]) == (2, 1)
+        assert "completedAt" not in status
+        assert len(w.jobs_of("broken")) == 2  # a new Job: runs keep naming them
+        assert ("Normal", "Retried") in [(t, r) for t, r, _ in w.events("broken")]
+        await w.end_job("broken", failed=True)
+        assert w.phase("broken") == "Failed"  # the fresh budget (no retries) is spent
+        await w.advance(600.0)
+        assert len(w.jobs_of("broken")) == 2  # a request is acted on once
+
+
+async def test_a_retry_request_to_a_succeeded_job_is_ignored() -> None:
+    async with world() as w:
+        await w.submit(mediajob("done"))
+        await w.end_job("done")
+        await w.edit("done", manualRetries=1)
+        assert w.phase("done") == "Succeeded"
+        assert w.events("done")[-1][1] == "EditIgnored"
+        assert len(w.jobs_of("done")) == 1
+
+
 async def test_a_finished_job_is_deleted_after_its_ttl() -> None:
     async with world() as w:
         await w.submit(mediajob("short").spec(ttlSecondsAfterFinished=30))

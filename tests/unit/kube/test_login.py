@@ -172,6 +172,13 @@ def test_no_kubeconfig_is_a_login_error(tmp_path: Path) -> None:
         loaded(tmp_path / "missing")
 
 
+def test_a_kubeconfig_that_is_not_yaml_is_a_login_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.write_text("clusters: [not yaml")
+    with pytest.raises(LoginError, match=r"cannot log in with kubeconfig .*broken: while parsing"):
+        loaded(broken)
+
+
 def service_account(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "token").write_text("sa-t0ken\n")

@@ -25,6 +25,7 @@ from mediajobs.lifecycle.plan import (
     Plan,
     Queue,
     Recreate,
+    Retry,
     Sleep,
     Suspend,
     holds_slot,
@@ -119,6 +120,19 @@ CASES: list[tuple[str, Record, JobView | None, Plan]] = [
         Cancel(job(1)),
     ),
     ("cancel queued", record({"cancel": True}, phase="Queued"), None, Cancel(None)),
+    ("retry asked of a failed job", record({"manualRetries": 1}, phase="Failed"), None, Retry()),
+    (
+        "retry already given",
+        record({"manualRetries": 1}, phase="Failed", manualRetries=1),
+        None,
+        Noop(),
+    ),
+    (
+        "retry asked of a succeeded job",
+        record({"manualRetries": 1}, phase="Succeeded"),
+        None,
+        Noop(),
+    ),
     (
         "suspend running",
         record({"suspend": True}, phase="Running", attempts=1),
