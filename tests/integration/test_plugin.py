@@ -138,10 +138,11 @@ def test_retry_and_resubmit(ns: Kubectl, start_operator: StartOperator) -> None:
     spec = ns.get("mj", "broken")["spec"]
     assert (spec["manualRetries"], spec["priority"]) == (1, 4)
     again = wait_for(
-        "the retried job's second attempt",
-        lambda: ((s := status(ns, "broken")).get("attempts") == 2 and s) or None,
+        "the retried job's second run, as attempt 1 again",
+        lambda: ((s := status(ns, "broken")).get("runs") == 2 and s) or None,
         WAIT_LONG,
     )
+    assert again["attempts"] == 1  # attempts reset
     assert again["failures"] in (0, 1)  # a fresh budget: at most the new attempt's failure
     wait_phase(ns, "broken", "Failed")  # its one attempt spent again
     assert status(ns, "broken")["manualRetries"] == 1
