@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from tests.localcluster import WAIT_LONG, Kubectl, wait_for
 # The first test sets the session's cluster, chart and demo up (minutes on 2 cores).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
+PLUGIN = Path(sys.executable).parent / "kubectl-mediajobs"  # [project.scripts], installed
 LONG_INPUT = "vault/alice/full-video.mp4"  # 45 s: time enough to act while it runs
 
 
@@ -220,6 +223,21 @@ def test_kubectl_logs_of_a_job_pod(demo: DemoRun, product: Product) -> None:
     assert pods
     logs = product.kube.run("logs", pods[0]["metadata"]["name"])
     assert logs.stdout.strip(), logs.stderr
+    # The plugin finds the same pod from the MediaJob (its last attempt's Job) and reads
+    # the same log through the API server (KWOK pods have no log: only here is one read).
+    assert len(pods) == 1
+    env = {**os.environ, "KUBECONFIG": str(product.kube.kubeconfig)}
+    ns = ["-n", str(product.kube.namespace)]
+    read = subprocess.run(
+        [str(PLUGIN), "logs", "reencode-streaming", *ns],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert (read.returncode, read.stdout) == (0, logs.stdout), read.stderr
+    shown = subprocess.run(
+        [str(PLUGIN), "get", "reencode-streaming", *ns],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
+    )  # fmt: skip
+    assert "Succeeded" in shown.stdout, shown.stdout
 
 
 # ---- a user acting on running jobs -------------------------------------------------
