@@ -227,7 +227,7 @@ class FakeApi:
             return None
 
     async def list_versioned(
-        self, path: str, selection: Selection = EVERYTHING
+        self, path: str, selection: Selection = EVERYTHING, *, forbidden_stops: bool = True
     ) -> tuple[list[Body], str]:
         await self._call("list", path)
         items = [shown(b, selection) for b in self.items(path) if selected(b, selection)]

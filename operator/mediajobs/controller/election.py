@@ -317,9 +317,9 @@ class LeaderOnly:
         return await self.api.get(path, forbidden_stops=forbidden_stops)
 
     async def list_versioned(
-        self, path: str, selection: Selection = EVERYTHING
+        self, path: str, selection: Selection = EVERYTHING, *, forbidden_stops: bool = True
     ) -> tuple[list[Body], str]:
-        return await self.api.list_versioned(path, selection)
+        return await self.api.list_versioned(path, selection, forbidden_stops=forbidden_stops)
 
     def watch(
         self,

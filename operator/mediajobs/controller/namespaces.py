@@ -4,7 +4,9 @@ Read cheaply: one informer per watched scope, metadata only, selecting the
 namespaces that carry the weight label (a namespace whose label goes leaves
 the selection: the API server reports it DELETED), and for an operator bound
 to some namespaces, each by name (the chart's RBAC grants those names only).
-It runs only while fair share is on. A label that is no weight is logged and
+It runs only while fair share is on, and is optional: where RBAC does not let
+the operator list namespaces (the chart grants it), it says so once in its log
+and the config's weights apply alone. A label that is no weight is logged and
 said in a Warning Event in that namespace, once per value; the namespace then
 weighs what it would without the label.
 """
@@ -75,6 +77,7 @@ def informers(
                 metadata_only=True,
             ),
             clock=clock,
+            optional=True,  # without RBAC on namespaces, the config's weights apply
         )
         for ns in scopes
     ]

@@ -265,14 +265,16 @@ class Kube:
         return items
 
     async def list_versioned(
-        self, path: str, selection: Selection = EVERYTHING
+        self, path: str, selection: Selection = EVERYTHING, *, forbidden_stops: bool = True
     ) -> tuple[list[Body], str]:
         """The SELECTION of objects under PATH, and the list's resourceVersion."""
         items: list[Body] = []
         params = {"limit": "500", **selection.params}
         accept = _accept(selection.metadata_only, listing=True)
         while True:
-            page = await self.request("GET", path, params=params, accept=accept)
+            page = await self.request(
+                "GET", path, params=params, accept=accept, forbidden_stops=forbidden_stops
+            )
             items.extend(page.get("items") or [])  # null in an empty metadata list
             meta = page.get("metadata", {})
             if not meta.get("continue"):

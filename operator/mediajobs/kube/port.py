@@ -132,10 +132,10 @@ class Api(Protocol):
         ...
 
     async def list_versioned(
-        self, path: str, selection: Selection = EVERYTHING
+        self, path: str, selection: Selection = EVERYTHING, *, forbidden_stops: bool = True
     ) -> tuple[list[Body], str]:
         """The SELECTION of objects under PATH, and the list's resourceVersion (a watch
-        starts there)."""
+        starts there). FORBIDDEN_STOPS as get's (an informer of something optional)."""
         ...
 
     def watch(

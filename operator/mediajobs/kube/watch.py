@@ -61,6 +61,9 @@ class Informer:
     selection: Selection = EVERYTHING  # an object that leaves it is DELETED
     clock: Clock = field(default_factory=SystemClock)  # waits between failed attempts
     synced: asyncio.Event = field(default_factory=asyncio.Event)  # the first list is handled
+    # What it feeds is optional (namespaces' weight labels): RBAC refusing its first list
+    # ends it with a warning, synced and empty, instead of stopping the operator.
+    optional: bool = False
 
     def __post_init__(self) -> None:
         self._known: dict[str, Body] = {}  # uid -> identity, to report deletions a relist finds
@@ -71,14 +74,16 @@ class Informer:
         """List and watch until cancelled (run again, it resumes the watch where it
         stopped). A refused first list (403, 404) raises: the operator cannot work
         without it; so does a fatal error at any time (RBAC forbids the watch, the
-        credentials stay refused: kube/errors.py). A 401 has been dealt with by then:
-        the client logged in again and watched again."""
+        credentials stay refused: kube/errors.py), except the first list's 403 of an
+        optional informer. A 401 has been dealt with by then: the client logged in
+        again and watched again."""
         failures = 0
         listed = self.synced.is_set()
         while True:
             try:
                 if not listed:
-                    await self._list()
+                    if not await self._list():
+                        return
                     listed = True
                 await self._watch()
                 failures = 0  # the server ended the watch: watch again from where it was
@@ -95,8 +100,19 @@ class Informer:
                 log.warning("%s: %s; again in %gs", self.path, err, delay)
                 await self.clock.sleep(delay)
 
-    async def _list(self) -> None:
-        items, self.version = await self.api.list_versioned(self.path, self.selection)
+    async def _list(self) -> bool:
+        """List and hand each object over; False: an optional informer RBAC refused."""
+        may_refuse = self.optional and not self.synced.is_set()
+        try:
+            items, self.version = await self.api.list_versioned(
+                self.path, self.selection, forbidden_stops=not may_refuse
+            )
+        except ApiError as err:
+            if not (may_refuse and err.status == 403):
+                raise
+            log.warning("%s: %s; going on without it", self.path, err)
+            self.synced.set()
+            return False
         self.lists += 1
         seen: dict[str, Body] = {}
         for body in items:
@@ -107,6 +123,7 @@ class Informer:
                 self.handle("DELETED", identity)
         self._known = seen
         self.synced.set()
+        return True
 
     async def _watch(self) -> None:
         events = self.api.watch(

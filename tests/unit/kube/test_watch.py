@@ -6,7 +6,10 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from mediajobs.kube.port import Selection, mediajobs_path
+import pytest
+
+from mediajobs.kube.errors import ApiError
+from mediajobs.kube.port import Selection, mediajobs_path, namespaces_path
 from mediajobs.kube.watch import Informer
 from tests.builders import mediajob
 from tests.fakes.api import FakeApi
@@ -56,3 +59,15 @@ async def test_a_field_selected_metadata_only_informer_sees_objects_come_and_go(
         assert informer.lists == 1
     finally:
         task.cancel()
+
+
+async def test_an_optional_informer_refused_by_rbac_ends_synced_and_a_required_one_raises() -> None:
+    api = FakeApi(FakeClock())
+    api.fail("list", "namespaces", status=403, times=2)
+    optional = Informer(api, namespaces_path(), lambda kind, obj: None, optional=True)
+    await optional.run()  # returns: nothing of it to watch
+    assert optional.synced.is_set() and optional.lists == 0
+    required = Informer(api, namespaces_path(), lambda kind, obj: None)
+    with pytest.raises(ApiError) as refused:
+        await required.run()
+    assert refused.value.status == 403 and not required.synced.is_set()
