@@ -23,16 +23,16 @@ from tests.operator_harness import OperatorProcess
 StartOperator = Callable[..., OperatorProcess]
 CAP = 4
 COLUMNS = (
-    "custom-columns=NS:.metadata.namespace,MJ:.metadata.labels.mediajobs\\.dev/mediajob,"
-    "SUSPEND:.spec.suspend,DONE:.status.completionTime,GOING:.metadata.deletionTimestamp"
+    "custom-columns=NS:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase,"
+    "STARTED:.status.startedAt,GOING:.metadata.deletionTimestamp"
 )
 
 
 @dataclass(frozen=True)
 class Sample:
     at: float  # monotonic
-    running: Counter[str]  # namespace -> Jobs that run (not suspended, done or deleted)
-    started: dict[str, frozenset[str]]  # namespace -> MediaJobs that have a Job
+    running: Counter[str]  # namespace -> MediaJobs Running (the slots held), not deleted
+    started: dict[str, frozenset[str]]  # namespace -> MediaJobs that have started
 
 
 @contextlib.contextmanager
@@ -56,16 +56,16 @@ def polled(kube: Kubectl) -> Iterator[list[Sample]]:
 
 
 def sample(kube: Kubectl) -> Sample:
-    """The cpu Jobs of every namespace now."""
-    out = kube.run(
-        "get", "jobs", "-A", "-l", "mediajobs.dev/category=cpu", "-o", COLUMNS, "--no-headers"
-    ).stdout  # fmt: skip
+    """The MediaJobs of every namespace now: the slots as the operator holds them (a
+    deleted MediaJob's slot is free at once, while its Job may linger a while)."""
+    out = kube.run("get", "mj", "-A", "-o", COLUMNS, "--no-headers").stdout
     running: Counter[str] = Counter()
     started: dict[str, set[str]] = {}
     for line in out.splitlines():
-        ns, name, suspend, done, going = line.split()
-        started.setdefault(ns, set()).add(name)
-        if suspend != "true" and done == going == "<none>":
+        ns, name, phase, began, going = line.split()
+        if began != "<none>":
+            started.setdefault(ns, set()).add(name)
+        if phase == "Running" and going == "<none>":
             running[ns] += 1
     frozen = {ns: frozenset(names) for ns, names in started.items()}
     return Sample(time.monotonic(), running, frozen)
@@ -96,7 +96,7 @@ def test_200_jobs_of_one_namespace_and_5_of_another_share_slot_for_slot(
     with polled(kube) as samples:
         ns.run("delete", "mj", heads[0], "--wait=false")  # the next free slot
         wait_phase(team_b, front, "Running")
-        # The first Job created since is B's first: A's 196 older ones wait.
+        # The first MediaJob started since is B's first: A's 196 older ones wait.
         assert jobs_of_both(sample(kube), a, b) - jobs_of_both(base, a, b) == {front}
         for name in heads[1:]:  # the rest: the 2 s jobs take turns from here
             ns.run("delete", "mj", name, "--wait=false")
