@@ -19,7 +19,8 @@ slot goes to the jobs behind it meanwhile.
 A scrape or publish job is queued only once its platform login is known to be
 usable (lifecycle/logins.py: ``CheckLogin``, ``NeedLogin``), and a job with
 ``spec.dependsOn`` once its dependencies have succeeded (lifecycle/dependencies.py:
-``Gate``).
+``Gate``). (Over 400 lines: the step types and the one planner per phase that
+returns them are read together; a split would cut that match in two.)
 """
 
 from __future__ import annotations
