@@ -42,6 +42,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from mediajobs.plugin.render import bar  # the plugin's progress cell, as `kubectl mediajobs list`
+
 FINISHED = ("Succeeded", "Failed", "Cancelled")
 # A log (not a terminal) keeps its long lines whole and its table readable.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
@@ -75,11 +77,6 @@ def local_cluster_up(cluster: Cluster) -> bool:
 def list_jobs(kubeconfig: Path) -> dict[str, dict[str, Any]]:
     out = kubectl(Release(kubeconfig), "get", "mediajobs", f"--namespace={NAMESPACE}", "-o", "json")
     return {j["metadata"]["name"]: j for j in json.loads(out)["items"]}
-
-
-def bar(progress: int | None, width: int = 20) -> str:
-    filled = round((progress or 0) * width / 100)
-    return "█" * filled + "░" * (width - filled) + f" {progress or 0:3d}%"
 
 
 def table(names: list[str], jobs: dict[str, dict[str, Any]]) -> Table:

@@ -412,6 +412,12 @@ class Phase(StrEnum):
     def finished(self) -> bool:
         return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED, Phase.SKIPPED)
 
+    @property
+    def delayed(self) -> bool:
+        """Out of the queue for a while (backing off, suspended, waiting for a person):
+        what /stats, the web view and `kubectl mediajobs stats` count as delayed."""
+        return self in (Phase.BACKING_OFF, Phase.SUSPENDED, Phase.WAITING_FOR_HUMAN)
+
 
 class OutputFile(ApiModel):
     """One file the job wrote."""

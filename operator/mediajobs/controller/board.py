@@ -25,7 +25,6 @@ Board = dict[str, Any]
 Row = dict[str, Any]
 
 RECENT_FAILURES = 20
-_DELAYED = (Phase.BACKING_OFF, Phase.SUSPENDED, Phase.WAITING_FOR_HUMAN)
 _PARTS = ("ready", "categories", "pools", "failures", "banners")  # sent whole when changed
 
 
@@ -154,7 +153,8 @@ def jobs(
             add(wait.key, "waiting", wait.position, wait.reason)
     for key, record in records.items():
         waits_for_dependency = record.status.waiting_reason == dependencies.WAITING_REASON
-        if (record.phase in _DELAYED or waits_for_dependency) and record.placement is not None:
+        delayed = record.phase is not None and record.phase.delayed
+        if (delayed or waits_for_dependency) and record.placement is not None:
             add(key, "delayed", reason=record.status.waiting_reason)
     if made is not None:
         made.forget_unseen()

@@ -81,8 +81,8 @@ class Dependents:
         self, record: Record, records: Mapping[JobKey, Record]
     ) -> tuple[dict[str, Dependency], list[str] | None]:
         """What RECORD's dependencies are, and a cycle through it (None: none); nothing
-        for a job past its gate (it reads neither)."""
-        if gate_passed(record):
+        for a job past its gate or with no dependsOn (no cycle goes through it)."""
+        if not record.spec.depends_on or gate_passed(record):
             return {}, None
         ns = record.key.namespace
         known: dict[str, Dependency] = {}

@@ -273,19 +273,20 @@ class Reconciler:
             return
         cookies = self.sessions.cookies(record)
         dependencies, cycle = self.dependents.of(record, self.view.records)
+        pending, worker_succeeded = self.view.in_flight(record)
         step = plan(
             record,
             self.view.job_of(record),
             now,
             self.config.retention,
-            pending=self.view.pending(record),
+            pending=pending,
             start_timeout=timedelta(seconds=self.config.start_timeout_seconds),
             session=self.sessions.of(record),
             cookies=cookies,
             login=self.logins.of(key.namespace, cookies),
             dependencies=dependencies,
             cycle=cycle,
-            worker_succeeded=self.view.worker_succeeded(record),
+            worker_succeeded=worker_succeeded,
         )
         goes_on = step.then if isinstance(step, Noted) else step
         if not isinstance(goes_on, Queue):

@@ -26,8 +26,6 @@ from mediajobs.scheduling.model import JobKey
 
 RECENT_FINISHES = 20  # per category
 
-_DELAYED = (Phase.BACKING_OFF, Phase.SUSPENDED, Phase.WAITING_FOR_HUMAN)
-
 
 @dataclass(frozen=True)
 class Waiting:
@@ -144,7 +142,7 @@ def take(
             waiting[category].append(
                 Waiting(key, wait.position, wait.reason) if wait else Waiting(key, None, None)
             )
-        elif record.phase in _DELAYED:
+        elif record.phase is not None and record.phase.delayed:
             delayed[category] += 1
     running = ledger.running_by_category()
     limits = queues.limits

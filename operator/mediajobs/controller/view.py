@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mediajobs.api.common import Category
-from mediajobs.jobs.outcome import Outcome, OutcomeKind, outcome
+from mediajobs.jobs.outcome import OutcomeKind, outcome
 from mediajobs.lifecycle.plan import NotRunning
 from mediajobs.lifecycle.records import (
     JobView,
@@ -129,30 +129,21 @@ class View:
             self.pods.pop(view.owner_uid, None)  # nothing left to keep (an orphan's pods too)
         return self.by_uid.get(view.owner_uid)
 
-    def pending(self, record: Record) -> NotRunning | None:
-        """Why the worker of RECORD's running Job has not started; None once it has
-        (or when there is no unfinished Job)."""
-        now, seen = self._in_flight(record)
-        if now is None or now.kind is not OutcomeKind.PENDING:
-            return None
-        created = (p["metadata"].get("creationTimestamp") for p in seen)
-        return NotRunning(now, max((datetime.fromisoformat(c) for c in created if c), default=None))
-
-    def worker_succeeded(self, record: Record) -> bool:
-        """Whether the worker of RECORD's unfinished Job exited 0 (its pod says so a
-        second or two before the Job does)."""
-        now, _ = self._in_flight(record)
-        return now is not None and now.kind is OutcomeKind.SUCCEEDED
-
-    def _in_flight(self, record: Record) -> tuple[Outcome | None, list[dict[str, Any]]]:
-        """The outcome of RECORD's unfinished Job as its pods say (None: no such Job),
-        and those pods."""
+    def in_flight(self, record: Record) -> tuple[NotRunning | None, bool]:
+        """What the pods of RECORD's unfinished Job say, from one outcome: why its worker
+        has not started (None once it has, or with no unfinished Job), and whether it
+        exited 0 (a second or two before the Job says so)."""
         job = self.jobs.get(record.uid)
         if job is None or job.finished:
-            return None, []
+            return None, False
         run, pods = self.pods.get(record.uid, (job.run, {}))
         seen = list(pods.values()) if run == job.run else []
-        return outcome(job.body, seen), seen
+        now = outcome(job.body, seen)
+        if now.kind is not OutcomeKind.PENDING:
+            return None, now.kind is OutcomeKind.SUCCEEDED
+        created = (p["metadata"].get("creationTimestamp") for p in seen)
+        latest = max((datetime.fromisoformat(c) for c in created if c), default=None)
+        return NotRunning(now, latest), False
 
     def quota(self, event_type: str | None, body: Mapping[str, Any]) -> bool:
         """Whether the event changed a quota admission reads."""

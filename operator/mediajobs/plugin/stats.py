@@ -21,13 +21,12 @@ from mediajobs.plugin.render import bar, table
 
 Body = Mapping[str, Any]
 _WAITING = (Phase.PENDING, Phase.QUEUED)
-_DELAYED = (Phase.BACKING_OFF, Phase.SUSPENDED, Phase.WAITING_FOR_HUMAN)
 _COUNTED = {
     Phase.RUNNING: "active",
     Phase.SUCCEEDED: "completed",
     Phase.FAILED: "failed",
     **dict.fromkeys(_WAITING, "waiting"),
-    **dict.fromkeys(_DELAYED, "delayed"),
+    **dict.fromkeys((p for p in Phase if p.delayed), "delayed"),
 }
 
 
